@@ -1,0 +1,36 @@
+# Production image: gunicorn serves the web app; run a second container from the same
+# image with the worker command for background jobs (see README).
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DATA_DIR=/data \
+    PORT=8000
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 playground \
+    && mkdir -p /data && chown playground:playground /data
+
+COPY pyproject.toml README.md ./
+COPY playground ./playground
+RUN pip install ".[postgres]"
+
+COPY manage.py ./
+COPY templates ./templates
+COPY static ./static
+# Static files are collected at build time and served by whitenoise.
+RUN SECRET_KEY=build-only DATA_DIR=/tmp/build python manage.py collectstatic --noinput -v0 \
+    && mv /tmp/build/staticfiles /app/staticfiles && rm -rf /tmp/build
+ENV STATIC_ROOT=/app/staticfiles
+
+USER playground
+VOLUME ["/data"]
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/healthz', timeout=4)"
+
+# Migrations run at start; then gunicorn with threads, since upstream calls and the
+# OpenAI-compatible endpoints can hold a request open for minutes.
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py prepare_playground && exec gunicorn playground.wsgi --bind 0.0.0.0:${PORT} --worker-class gthread --workers 2 --threads 32 --timeout 0 --access-logfile -"]

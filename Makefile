@@ -1,0 +1,39 @@
+# The documented commands: `make run` starts the playground, `make test` runs every test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+OFFLINE_API_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
+OFFLINE_API_LATENCY ?= 2
+export OFFLINE_API_PORT OFFLINE_API_LATENCY
+
+.PHONY: install run test lint format bench
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py collectstatic --noinput -v0
+	@mode=$$($(PY) manage.py prepare_playground | tee /dev/stderr | tail -n 1); \
+	procs="web worker"; if [ "$$mode" = offline ]; then procs="web worker offline"; fi; \
+	echo "Open http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"; \
+	WEB_PORT=$(PORT) exec $(VENV)/bin/honcho -f Procfile start $$procs
+
+test: install
+	$(PY) -m pytest tests
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) bench/bench_jobs.py

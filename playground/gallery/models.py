@@ -1,0 +1,58 @@
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from playground.generations.models import Generation
+
+CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def original_path(instance: "Image", filename: str) -> str:
+    return f"images/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}.{instance.format}"
+
+
+def thumbnail_path(instance: "Image", filename: str) -> str:
+    return f"thumbs/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}.webp"
+
+
+class ImageQuerySet(models.QuerySet["Image"]):
+    def for_user(self, user: Any) -> "ImageQuerySet":
+        return self.filter(owner=user)
+
+
+class Image(models.Model):
+    """One image as the upstream returned it (bytes untouched) with a WebP thumbnail."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images"
+    )
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="images")
+    index = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to=original_path)
+    thumbnail = models.FileField(upload_to=thumbnail_path)
+    format = models.CharField(max_length=10)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    byte_size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    revised_prompt = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"image {self.pk} of generation {self.generation_id}"
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES.get(self.format, "application/octet-stream")
+
+    @property
+    def download_name(self) -> str:
+        return f"image-{self.generation_id}-{self.index + 1}.{'jpg' if self.format == 'jpeg' else self.format}"

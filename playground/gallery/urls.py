@@ -1,0 +1,12 @@
+from django.urls import path
+
+from playground.gallery import views
+
+urlpatterns = [
+    path("", views.gallery, name="gallery"),
+    path("<int:pk>/", views.image_detail, name="image-detail"),
+    path("<int:pk>/original/", views.image_original, name="image-original"),
+    path("<int:pk>/download/", views.image_download, name="image-download"),
+    path("<int:pk>/thumbnail/", views.image_thumbnail, name="image-thumbnail"),
+    path("<int:pk>/delete/", views.image_delete, name="image-delete"),
+]

@@ -1,0 +1,182 @@
+"""The generate form: every Images API parameter the chosen model takes, validated before queuing."""
+
+from typing import Any
+
+from django import forms
+from django.core.validators import MaxValueValidator
+
+from playground.catalog.models import ImageModel
+
+MAX_PROMPT_CHARS = 32_000
+LOSSY_FORMATS = ("jpeg", "webp")
+ALPHA_FORMATS = ("png", "webp")
+PARAM_FIELDS = (
+    "quality",
+    "n",
+    "output_format",
+    "output_compression",
+    "background",
+    "moderation",
+    "partial_images",
+)
+LABELS = {
+    "auto": "Auto",
+    "low": "Low",
+    "medium": "Medium",
+    "high": "High",
+    "xhigh": "Extra high",
+    "max": "Max",
+    "opaque": "Opaque",
+    "transparent": "Transparent",
+    "png": "PNG",
+    "jpeg": "JPEG",
+    "webp": "WebP",
+}
+
+
+def _choices(values: list[str]) -> list[tuple[str, str]]:
+    return [(value, LABELS.get(value, value)) for value in values]
+
+
+class GenerationForm(forms.Form):
+    model = forms.ChoiceField(
+        label="Model",
+        error_messages={
+            "invalid_choice": "Unknown model %(value)s: choose one of the models in the list."
+        },
+    )
+    prompt = forms.CharField(
+        label="Prompt",
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 5, "placeholder": "Describe the image you want"}),
+        error_messages={"required": "Write a prompt describing the image."},
+    )
+    size = forms.CharField(label="Size", max_length=20)
+    quality = forms.ChoiceField(label="Quality")
+    n = forms.IntegerField(label="Images", min_value=1, initial=1)
+    output_format = forms.ChoiceField(label="Format")
+    output_compression = forms.IntegerField(
+        label="Compression (%)", min_value=0, max_value=100, required=False
+    )
+    background = forms.ChoiceField(label="Background")
+    moderation = forms.ChoiceField(label="Moderation")
+    partial_images = forms.TypedChoiceField(
+        label="Live previews",
+        coerce=int,
+        required=False,
+        choices=[(0, "Off"), (1, "1 preview"), (2, "2 previews"), (3, "3 previews")],
+        initial=0,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.models = list(ImageModel.objects.active())
+        self.fields["model"].choices = [(m.model_id, m.label) for m in self.models]
+        self.image_model = self._chosen_model()
+        # An unknown model is reported on its field; the other fields use the first model.
+        self._fit_fields_to(self.image_model or (self.models[0] if self.models else None))
+
+    def _chosen_model(self) -> ImageModel | None:
+        wanted = (self.data.get("model") if self.is_bound else None) or self.initial.get("model")
+        by_id = {m.model_id: m for m in self.models}
+        if wanted in by_id:
+            return by_id[wanted]
+        if self.is_bound:
+            return None  # an unknown model: the field's own validation reports it
+        return self.models[0] if self.models else None
+
+    def _fit_fields_to(self, model: ImageModel | None) -> None:
+        if model is None:
+            return
+        self.fields["quality"].choices = _choices(model.qualities)
+        self.fields["output_format"].choices = _choices(model.output_formats)
+        self.fields["background"].choices = _choices(model.backgrounds)
+        self.fields["moderation"].choices = _choices(model.moderations)
+        self.fields["n"].validators.append(
+            MaxValueValidator(
+                model.max_n, f"{model.model_id} makes at most {model.max_n} images per request."
+            )
+        )
+        self.fields["n"].widget.attrs.update({"min": 1, "max": model.max_n})
+        self.fields["size"].widget = forms.TextInput(
+            attrs={"list": "size-presets", "autocomplete": "off", "spellcheck": "false"}
+        )
+        if not model.supports_streaming:
+            del self.fields["partial_images"]
+        if not self.is_bound:
+            self.initial.setdefault("model", model.model_id)
+            self.initial.setdefault("size", model.default_size)
+            self.initial.setdefault("quality", "auto" if "auto" in model.qualities else "")
+            self.initial.setdefault("output_format", "png")
+            self.initial.setdefault("background", "auto")
+            self.initial.setdefault("moderation", "auto")
+            self.initial.setdefault("n", 1)
+            self._drop_unsupported_initial(model)
+
+    def _drop_unsupported_initial(self, model: ImageModel) -> None:
+        """When the model changes, keep the values it takes and reset the others."""
+        supported = {
+            "quality": model.qualities,
+            "output_format": model.output_formats,
+            "background": model.backgrounds,
+            "moderation": model.moderations,
+        }
+        for name, values in supported.items():
+            if self.initial.get(name) not in values and values:
+                self.initial[name] = "auto" if "auto" in values else values[0]
+        if model.size_error(str(self.initial.get("size", ""))):
+            self.initial["size"] = model.default_size
+
+    def param_fields(self) -> list[forms.BoundField]:
+        """The parameter controls under size, in display order (those this model takes)."""
+        return [self[name] for name in PARAM_FIELDS if name in self.fields]
+
+    def clean_prompt(self) -> str:
+        prompt = self.cleaned_data["prompt"]
+        if len(prompt) > MAX_PROMPT_CHARS:
+            raise forms.ValidationError(
+                f"The prompt is {len(prompt):,} characters long; the limit is "
+                f"{MAX_PROMPT_CHARS:,}."
+            )
+        return prompt
+
+    def clean_size(self) -> str:
+        size = self.cleaned_data["size"].strip().lower().replace(" ", "").replace("×", "x")
+        if self.image_model and (error := self.image_model.size_error(size)):
+            raise forms.ValidationError(error)
+        return size
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        output_format = cleaned.get("output_format")
+        if cleaned.get("output_compression") is not None and output_format not in LOSSY_FORMATS:
+            self.add_error(
+                "output_compression",
+                "Compression applies only to JPEG or WebP output; PNG is always lossless. "
+                "Clear it or choose JPEG or WebP.",
+            )
+        if cleaned.get("background") == "transparent" and output_format not in ALPHA_FORMATS:
+            self.add_error(
+                "background",
+                "A transparent background needs PNG or WebP output; JPEG has no transparency.",
+            )
+        return cleaned
+
+    def upstream_params(self) -> dict[str, Any]:
+        """The parameters to send: only those the model takes, never an empty one."""
+        data = self.cleaned_data
+        params: dict[str, Any] = {
+            "model": data["model"],
+            "prompt": data["prompt"],
+            "n": data["n"],
+            "size": data["size"],
+            "quality": data["quality"],
+            "output_format": data["output_format"],
+            "background": data["background"],
+            "moderation": data["moderation"],
+        }
+        if data.get("output_compression") is not None:
+            params["output_compression"] = data["output_compression"]
+        if data.get("partial_images"):
+            params["partial_images"] = data["partial_images"]
+        return params

@@ -1,0 +1,127 @@
+"""A database-backed task worker that runs many jobs at once in one process.
+
+django-tasks-db's own `db_worker` runs one task at a time; an upstream image call can take
+minutes, so this runs the same claim-and-run steps of its Worker on a pool of threads.
+"""
+
+import logging
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import OperationalError, close_old_connections, connections
+from django.utils.crypto import get_random_string
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from playground.generations.recovery import recover_orphaned_jobs
+
+logger = logging.getLogger("playground.worker")
+
+RECOVERY_EVERY_SECONDS = 15.0
+GRACE_SECONDS = 3.0
+
+
+class PoolWorker(Worker):
+    def __init__(self, *, concurrency: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.concurrency = concurrency
+        self.free_slots = threading.Semaphore(concurrency)
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
+        self.next_recovery = 0.0
+
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        # Stop claiming; jobs cut short by the exit are recovered by the next worker start.
+        logger.warning("Received %s: stopping the worker.", signal.strsignal(signum))
+        self.running = False
+
+    def claim_next(self) -> DBTaskResult | None:
+        tasks = DBTaskResult.objects.ready().filter(
+            backend_name=self.backend_name, queue_name__in=self.queue_names
+        )
+        try:
+            with exclusive_transaction(tasks.db):
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)
+                return task_result
+        except OperationalError as error:
+            if is_locked_database_exception(error):
+                return None
+            raise
+
+    def run_pooled(self, task_result: DBTaskResult) -> None:
+        try:
+            self.run_task(task_result)
+        finally:
+            connections.close_all()
+            self.free_slots.release()
+
+    def recover_if_due(self) -> None:
+        if time.monotonic() < self.next_recovery:
+            return
+        self.next_recovery = time.monotonic() + RECOVERY_EVERY_SECONDS
+        try:
+            recover_orphaned_jobs()
+        except OperationalError:
+            logger.exception("recovering orphaned jobs failed; will try again")
+
+    def run(self) -> None:
+        logger.info(
+            "Worker %s running up to %d jobs at once", self.worker_id, self.concurrency
+        )
+        while self.running:
+            self.recover_if_due()
+            if not self.free_slots.acquire(timeout=self.interval):
+                continue
+            close_old_connections()
+            task_result = self.claim_next()
+            if task_result is None:
+                self.free_slots.release()
+                time.sleep(self.interval)
+                continue
+            self.pool.submit(self.run_pooled, task_result)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.wait_for_jobs(GRACE_SECONDS)
+        # Jobs still running are cut short here; the next start puts them back in the queue.
+        os._exit(0)
+
+    def wait_for_jobs(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        taken = 0
+        while taken < self.concurrency and time.monotonic() < deadline:
+            if self.free_slots.acquire(timeout=0.1):
+                taken += 1
+
+
+class Command(BaseCommand):
+    help = "Run background jobs, many at once (each waits on an upstream call)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--concurrency", type=int, default=settings.WORKER_CONCURRENCY)
+        parser.add_argument("--interval", type=float, default=0.2, help="Idle poll seconds.")
+        parser.add_argument("--queue-name", default=DEFAULT_TASK_QUEUE_NAME)
+
+    def handle(self, *args: Any, concurrency: int, interval: float, queue_name: str, **options: Any) -> None:
+        logging.getLogger("django_tasks").setLevel(logging.WARNING)
+        worker = PoolWorker(
+            concurrency=max(1, concurrency),
+            queue_names=queue_name.split(","),
+            interval=interval,
+            batch=False,
+            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+            excluded_queue_names=[],
+        )
+        worker.configure_signals()
+        worker.run()

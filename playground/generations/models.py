@@ -1,0 +1,137 @@
+import os
+import socket
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from playground.providers.models import Provider
+
+
+class GenerationQuerySet(models.QuerySet["Generation"]):
+    def for_user(self, user: Any) -> "GenerationQuerySet":
+        return self.filter(owner=user)
+
+    def unfinished(self) -> "GenerationQuerySet":
+        return self.filter(state__in=Generation.UNFINISHED_STATES)
+
+
+class Generation(models.Model):
+    """One request to the Images API, run as a background job."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Operation(models.TextChoices):
+        GENERATE = "generate"
+        EDIT = "edit"
+
+    UNFINISHED_STATES = (State.QUEUED, State.RUNNING)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+    )
+    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.SET_NULL)
+    model = models.CharField(max_length=100)
+    operation = models.CharField(
+        max_length=10, choices=Operation.choices, default=Operation.GENERATE
+    )
+    prompt = models.TextField()
+    params = models.JSONField(default=dict, help_text="The Images API parameters sent upstream.")
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.QUEUED, db_index=True
+    )
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    usage = models.JSONField(null=True, blank=True)
+    response_meta = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Upstream calls made.")
+    runs = models.PositiveSmallIntegerField(default=0, help_text="Times a worker started it.")
+    task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    upstream_seconds = models.FloatField(null=True, blank=True)
+
+    objects = GenerationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.model} {self.state}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state not in self.UNFINISHED_STATES
+
+    @property
+    def n(self) -> int:
+        return int(self.params.get("n", 1))
+
+    @property
+    def created_ts(self) -> float:
+        return self.created_at.timestamp()
+
+    def elapsed_seconds(self) -> float:
+        """Seconds from submission to now, or to the end once finished."""
+        end = self.finished_at or timezone.now()
+        return max(0.0, (end - self.created_at).total_seconds())
+
+    def queue_seconds(self) -> float | None:
+        if not self.started_at:
+            return None
+        return max(0.0, (self.started_at - self.created_at).total_seconds())
+
+    def latest_previews(self) -> list["Preview"]:
+        """The newest partial image of each image of the job (uses prefetched previews)."""
+        latest: dict[int, Preview] = {}
+        for preview in self.previews.all():
+            latest[preview.image_index] = preview
+        return [latest[index] for index in sorted(latest)]
+
+    def placeholders(self) -> range:
+        """One slot per image still to come, so the card keeps its shape while it runs."""
+        return range(max(0, self.n - len(self.latest_previews())))
+
+    def cancel(self) -> bool:
+        """Cancel if still queued or running; True when this call cancelled it."""
+        changed = Generation.objects.filter(pk=self.pk, state__in=self.UNFINISHED_STATES).update(
+            state=self.State.CANCELLED,
+            finished_at=timezone.now(),
+            error_code="cancelled",
+            error_message="Cancelled.",
+        )
+        self.refresh_from_db()
+        return bool(changed)
+
+
+def this_worker() -> str:
+    """host:pid of the current process, recorded on the jobs it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def preview_path(instance: "Preview", filename: str) -> str:
+    return f"previews/{instance.generation_id}/{uuid.uuid4().hex}.webp"
+
+
+class Preview(models.Model):
+    """A partial image streamed while a job runs (downscaled WebP; the final image is separate)."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="previews")
+    image_index = models.PositiveSmallIntegerField(default=0)
+    partial_index = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to=preview_path)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["image_index", "partial_index", "id"]

@@ -1,0 +1,134 @@
+"""Running one generation job: claim it, call the provider, store what comes back."""
+
+import logging
+import time
+
+from django.db.models import F
+from django.utils import timezone
+
+from playground.gallery.storage import store_image
+from playground.generations.models import Generation, this_worker
+from playground.generations.previews import store_preview
+from playground.providers.client import CallHooks, UpstreamRequest, call_images_api
+from playground.providers.errors import Outcome, UpstreamError
+from playground.providers.models import Provider
+
+logger = logging.getLogger(__name__)
+
+CANCEL_CHECK_SECONDS = 1.0
+HEARTBEAT_SECONDS = 10.0
+
+
+class JobWatch:
+    """Checks for a cancel about once a second and keeps the job's heartbeat fresh."""
+
+    def __init__(self, generation_id: int) -> None:
+        self.generation_id = generation_id
+        self.last_check = 0.0
+        self.last_beat = time.monotonic()
+
+    def should_cancel(self) -> bool:
+        now = time.monotonic()
+        if now - self.last_beat >= HEARTBEAT_SECONDS:
+            Generation.objects.filter(pk=self.generation_id).update(heartbeat_at=timezone.now())
+            self.last_beat = now
+        if now - self.last_check < CANCEL_CHECK_SECONDS:
+            return False
+        self.last_check = now
+        state = (
+            Generation.objects.filter(pk=self.generation_id).values_list("state", flat=True).first()
+        )
+        return state != Generation.State.RUNNING
+
+
+def claim(generation_id: int) -> bool:
+    now = timezone.now()
+    return bool(
+        Generation.objects.filter(pk=generation_id, state=Generation.State.QUEUED).update(
+            state=Generation.State.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            runs=F("runs") + 1,
+            worker=this_worker(),
+        )
+    )
+
+
+def finish(generation_id: int, state: str, **fields: object) -> bool:
+    """Settle a running job; False when it was no longer running (cancelled meanwhile)."""
+    return bool(
+        Generation.objects.filter(pk=generation_id, state=Generation.State.RUNNING).update(
+            state=state, finished_at=timezone.now(), **fields
+        )
+    )
+
+
+def upstream_request(generation: Generation) -> UpstreamRequest:
+    return UpstreamRequest(operation=generation.operation, params=dict(generation.params))
+
+
+def run_generation_job(generation_id: int) -> None:
+    if not claim(generation_id):
+        return  # cancelled before it started, or already taken
+    generation = Generation.objects.select_related("provider").get(pk=generation_id)
+    provider = generation.provider or Provider.objects.default()
+    if provider is None:
+        finish(
+            generation_id,
+            Generation.State.FAILED,
+            error_code=Outcome.NO_PROVIDER,
+            error_message="No image provider is configured. An admin needs to add one.",
+        )
+        return
+
+    watch = JobWatch(generation_id)
+    hooks = CallHooks(
+        on_attempt=lambda attempt: Generation.objects.filter(pk=generation_id).update(
+            attempts=F("attempts") + 1
+        ),
+        on_partial=lambda image_index, partial_index, data: store_preview(
+            generation_id, image_index, partial_index, data
+        ),
+        should_cancel=watch.should_cancel,
+    )
+    started = time.monotonic()
+    try:
+        result = call_images_api(provider, upstream_request(generation), hooks)
+    except UpstreamError as error:
+        if error.outcome != Outcome.CANCELLED:
+            finish(
+                generation_id,
+                Generation.State.FAILED,
+                error_code=error.outcome,
+                error_message=error.message,
+                upstream_seconds=time.monotonic() - started,
+            )
+        return
+    except Exception:
+        logger.exception("generation %s failed unexpectedly", generation_id)
+        finish(
+            generation_id,
+            Generation.State.FAILED,
+            error_code="internal_error",
+            error_message="Something went wrong on our side while running this job. "
+            "It has been logged; try again.",
+        )
+        return
+    upstream_seconds = time.monotonic() - started
+
+    # Whatever arrived is kept, even if the person cancelled while it was on its way.
+    for index, data in enumerate(result.images):
+        revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
+        store_image(generation, index, data, revised)
+    finish(
+        generation_id,
+        Generation.State.SUCCEEDED,
+        usage=result.usage,
+        upstream_seconds=upstream_seconds,
+        response_meta={
+            "size": result.size,
+            "quality": result.quality,
+            "output_format": result.output_format,
+            "background": result.background,
+        },
+    )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from playground.generations import views
+
+urlpatterns = [
+    path("", views.playground, name="playground"),
+    path("generate/controls/", views.form_controls, name="form-controls"),
+    path("generations/", views.create_generation, name="create-generation"),
+    path("generations/<int:pk>/", views.generation_detail, name="generation-detail"),
+    path("generations/<int:pk>/cancel/", views.cancel_generation, name="cancel-generation"),
+    path(
+        "generations/<int:pk>/previews/<int:preview_pk>/",
+        views.preview_file,
+        name="preview-file",
+    ),
+]

@@ -1,0 +1,219 @@
+"""The one place that talks to the Images API (through the official `openai` SDK).
+
+It builds a client for a provider, calls generations or edits (streaming when live previews
+are on), retries transient failures with backoff honouring Retry-After, and turns every
+failure into an UpstreamError whose message a person understands.
+"""
+
+import base64
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from django.conf import settings
+from django.db import connections
+
+from playground.providers.errors import Outcome, UpstreamError, connection_error, error_from_status
+from playground.providers.models import Provider
+
+logger = logging.getLogger(__name__)
+
+WATCH_INTERVAL_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 60.0
+
+FileTuple = tuple[str, bytes, str]  # (file name, bytes, MIME type) as the SDK takes them
+
+
+@dataclass
+class UpstreamRequest:
+    operation: str  # "generate" or "edit"
+    params: dict[str, Any]  # Images API parameters, only those the model takes
+    images: list[FileTuple] = field(default_factory=list)
+    mask: FileTuple | None = None
+
+    @property
+    def streaming(self) -> bool:
+        return bool(self.params.get("partial_images"))
+
+
+@dataclass
+class UpstreamResult:
+    images: list[bytes]
+    usage: dict[str, Any] | None
+    size: str | None = None
+    quality: str | None = None
+    output_format: str | None = None
+    background: str | None = None
+    revised_prompts: list[str | None] = field(default_factory=list)
+
+
+@dataclass
+class CallHooks:
+    """Callbacks the caller gives: all optional, all called from the calling thread except
+    on_partial, which runs on the thread reading the stream."""
+
+    on_attempt: Callable[[int], None] | None = None
+    on_partial: Callable[[int, int, bytes], None] | None = None
+    # Called about twice a second while waiting; returning True cancels the call.
+    should_cancel: Callable[[], bool] | None = None
+
+
+def build_client(provider: Provider) -> openai.OpenAI:
+    api_key = provider.api_key
+    if not api_key:
+        raise UpstreamError(
+            Outcome.BAD_KEY,
+            f"The provider '{provider.name}' has no API key. An admin needs to add one.",
+        )
+    common: dict[str, Any] = {
+        "api_key": api_key,
+        "max_retries": 0,  # retries are ours, so they honour cancellation and are counted
+        "timeout": float(settings.UPSTREAM_TIMEOUT_SECONDS),
+    }
+    if provider.kind == Provider.Kind.AZURE:
+        return openai.AzureOpenAI(
+            azure_endpoint=provider.base_url,
+            api_version=settings.AZURE_OPENAI_API_VERSION,
+            **common,
+        )
+    return openai.OpenAI(base_url=provider.base_url or None, **common)
+
+
+def call_images_api(
+    provider: Provider, request: UpstreamRequest, hooks: CallHooks | None = None
+) -> UpstreamResult:
+    """Run one request with retries; raises UpstreamError when it finally fails."""
+    hooks = hooks or CallHooks()
+    max_attempts = max(1, settings.UPSTREAM_MAX_ATTEMPTS)
+    for attempt in range(1, max_attempts + 1):
+        if hooks.on_attempt:
+            hooks.on_attempt(attempt)
+        client = build_client(provider)
+        try:
+            return _watched(lambda c=client: _call_once(c, request, hooks), client, hooks)
+        except UpstreamError as error:
+            if not error.retryable or attempt == max_attempts:
+                if error.retryable:
+                    error.message += f" (tried {attempt} times)"
+                raise
+            delay = _backoff_delay(attempt, error.retry_after)
+            logger.info(
+                "upstream %s (attempt %d/%d), retrying in %.1fs",
+                error.outcome,
+                attempt,
+                max_attempts,
+                delay,
+            )
+            _sleep_unless_cancelled(delay, hooks)
+        finally:
+            client.close()
+    raise AssertionError("unreachable")
+
+
+def _backoff_delay(attempt: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return retry_after
+    base = settings.UPSTREAM_BACKOFF_SECONDS * 2 ** (attempt - 1)
+    return min(MAX_BACKOFF_SECONDS, base * (0.5 + random.random()))
+
+
+def _sleep_unless_cancelled(seconds: float, hooks: CallHooks) -> None:
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if hooks.should_cancel and hooks.should_cancel():
+            raise UpstreamError(Outcome.CANCELLED, "Cancelled.")
+        time.sleep(min(left, WATCH_INTERVAL_SECONDS))
+
+
+def _watched(
+    call: Callable[[], UpstreamResult], client: openai.OpenAI, hooks: CallHooks
+) -> UpstreamResult:
+    """Run `call` on a helper thread so that a cancel can cut the connection while it waits."""
+    outcome: dict[str, Any] = {}
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            connections.close_all()  # on_partial may have opened this thread's DB connection
+            finished.set()
+
+    threading.Thread(target=run, name="upstream-call", daemon=True).start()
+    while not finished.wait(WATCH_INTERVAL_SECONDS):
+        if hooks.should_cancel and hooks.should_cancel():
+            client.close()
+            raise UpstreamError(Outcome.CANCELLED, "Cancelled.")
+    if "error" in outcome:
+        raise _as_upstream_error(outcome["error"])
+    return outcome["result"]
+
+
+def _as_upstream_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, UpstreamError):
+        return exc
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {"message": str(exc.body or "")}
+        return error_from_status(exc.status_code, body, dict(exc.response.headers))
+    if isinstance(exc, openai.APITimeoutError):
+        return connection_error(timed_out=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return connection_error(timed_out=False)
+    if isinstance(exc, openai.APIError):
+        return UpstreamError(Outcome.UPSTREAM_DOWN, f"The image service failed: {exc.message}")
+    return exc
+
+
+def _call_once(client: openai.OpenAI, request: UpstreamRequest, hooks: CallHooks) -> UpstreamResult:
+    kwargs = dict(request.params)
+    if request.operation == "edit":
+        kwargs["image"] = request.images
+        if request.mask:
+            kwargs["mask"] = request.mask
+        endpoint = client.images.edit
+    else:
+        endpoint = client.images.generate
+    if request.streaming:
+        return _read_stream(endpoint(**kwargs, stream=True), hooks)
+    response = endpoint(**kwargs)
+    return UpstreamResult(
+        images=[base64.b64decode(item.b64_json or "") for item in response.data or []],
+        usage=response.usage.model_dump() if response.usage else None,
+        size=response.size,
+        quality=response.quality,
+        output_format=response.output_format,
+        background=response.background,
+        revised_prompts=[item.revised_prompt for item in response.data or []],
+    )
+
+
+def _read_stream(stream: Any, hooks: CallHooks) -> UpstreamResult:
+    result = UpstreamResult(images=[], usage=None)
+    with stream:
+        for event in stream:
+            if event.type.endswith(".partial_image"):
+                if hooks.on_partial:
+                    image_bytes = base64.b64decode(event.b64_json)
+                    hooks.on_partial(len(result.images), event.partial_image_index, image_bytes)
+            elif event.type.endswith(".completed"):
+                result.images.append(base64.b64decode(event.b64_json))
+                result.revised_prompts.append(None)
+                usage = event.usage.model_dump() if event.usage else None
+                # Keep the largest usage seen: each completed event reports the request's.
+                if usage and (
+                    result.usage is None
+                    or usage.get("total_tokens", 0) >= result.usage.get("total_tokens", 0)
+                ):
+                    result.usage = usage
+                result.size = event.size
+                result.quality = event.quality
+                result.output_format = event.output_format
+                result.background = event.background
+    return result

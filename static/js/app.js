@@ -1,0 +1,65 @@
+// Small behaviours on top of htmx: keyboard submit, live character count,
+// controls that depend on other controls, and ticking elapsed times.
+(function () {
+  "use strict";
+
+  function syncDependentControls(form) {
+    const format = form.querySelector("[name=output_format]");
+    const compression = form.querySelector("[data-field=output_compression]");
+    if (format && compression) {
+      const lossy = format.value === "jpeg" || format.value === "webp";
+      compression.hidden = !lossy;
+      compression.querySelector("input").disabled = !lossy;
+    }
+    const background = form.querySelector("[name=background]");
+    if (format && background) {
+      const transparent = background.querySelector("option[value=transparent]");
+      if (transparent) {
+        transparent.disabled = format.value === "jpeg";
+        if (transparent.disabled && background.value === "transparent") background.value = "auto";
+      }
+    }
+    const prompt = form.querySelector("[name=prompt]");
+    const count = form.querySelector("[data-prompt-count]");
+    if (prompt && count) count.textContent = prompt.value.length.toLocaleString();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    const form = event.target.closest && event.target.closest("#generate-form");
+    if (form) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    const form = event.target.closest && event.target.closest("#generate-form");
+    if (form) syncDependentControls(form);
+  });
+  document.addEventListener("change", function (event) {
+    const form = event.target.closest && event.target.closest("#generate-form");
+    if (form) syncDependentControls(form);
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    const form = document.getElementById("generate-form");
+    if (form) syncDependentControls(form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    const form = document.getElementById("generate-form");
+    if (form) syncDependentControls(form);
+  });
+
+  function formatSeconds(seconds) {
+    if (seconds < 60) return seconds.toFixed(1) + " s";
+    const minutes = Math.floor(seconds / 60);
+    const rest = Math.floor(seconds % 60);
+    return minutes + " min " + String(rest).padStart(2, "0") + " s";
+  }
+  setInterval(function () {
+    const now = Date.now() / 1000;
+    document.querySelectorAll("[data-since]").forEach(function (element) {
+      element.textContent = formatSeconds(Math.max(0, now - Number(element.dataset.since)));
+    });
+  }, 100);
+})();
