@@ -1,6 +1,7 @@
 """Settings for the playground, driven by environment variables (see README)."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -121,8 +122,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so that tests can run a real worker process beside the test run.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-playground.sqlite3")}
+    # A file, not memory, so that tests can run a real worker process beside the test run;
+    # one per test process, so that two test runs never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"playground-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

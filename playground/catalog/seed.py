@@ -34,3 +34,11 @@ def catalog_fields(spec: dict[str, Any]) -> dict[str, Any]:
         "price_image_out": spec["prices"]["image_out"],
         "output_rule": spec["output_rule"],
     }
+
+
+def seed_catalog(image_model_class: Any) -> None:
+    """Create or refresh one catalog row per reference model (a migration passes its own class)."""
+    for spec in reference_models():
+        image_model_class.objects.update_or_create(
+            model_id=spec["id"], defaults=catalog_fields(spec)
+        )

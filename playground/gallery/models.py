@@ -55,4 +55,5 @@ class Image(models.Model):
 
     @property
     def download_name(self) -> str:
-        return f"image-{self.generation_id}-{self.index + 1}.{'jpg' if self.format == 'jpeg' else self.format}"
+        extension = "jpg" if self.format == "jpeg" else self.format
+        return f"image-{self.generation_id}-{self.index + 1}.{extension}"

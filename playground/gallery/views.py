@@ -16,7 +16,9 @@ def _get_image_for_user(request: HttpRequest, pk: int) -> Image:
     return get_object_or_404(Image.objects.for_user(request.user), pk=pk)
 
 
-def _serve(request: HttpRequest, image: Image, which: str, *, download: bool = False) -> HttpResponse:
+def _serve(
+    request: HttpRequest, image: Image, which: str, *, download: bool = False
+) -> HttpResponse:
     """Serve stored bytes as they are, with an ETag so browsers revalidate cheaply."""
     etag = f'"{image.sha256[:32]}-{which}"'
     if request.headers.get("If-None-Match") == etag:

@@ -1,4 +1,4 @@
-"""The generate form: every Images API parameter the chosen model takes, validated before queuing."""
+"""The generate form: the Images API parameters the chosen model takes, checked before queuing."""
 
 from typing import Any
 
@@ -135,13 +135,14 @@ class GenerationForm(forms.Form):
         prompt = self.cleaned_data["prompt"]
         if len(prompt) > MAX_PROMPT_CHARS:
             raise forms.ValidationError(
-                f"The prompt is {len(prompt):,} characters long; the limit is "
-                f"{MAX_PROMPT_CHARS:,}."
+                f"The prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT_CHARS:,}."
             )
         return prompt
 
     def clean_size(self) -> str:
-        size = self.cleaned_data["size"].strip().lower().replace(" ", "").replace("×", "x")
+        size = (
+            self.cleaned_data["size"].strip().lower().replace(" ", "").replace("\u00d7", "x")
+        )  # a pasted multiplication sign
         if self.image_model and (error := self.image_model.size_error(size)):
             raise forms.ValidationError(error)
         return size

@@ -135,3 +135,6 @@ class Preview(models.Model):
 
     class Meta:
         ordering = ["image_index", "partial_index", "id"]
+
+    def __str__(self) -> str:
+        return f"preview {self.partial_index} of image {self.image_index} of {self.generation_id}"

@@ -5,6 +5,9 @@ from playground.providers.models import Provider
 
 
 class ProviderForm(forms.ModelForm):
+    base_url = forms.URLField(
+        required=False, assume_scheme="https", help_text="Empty for OpenAI's own endpoint."
+    )
     new_api_key = forms.CharField(
         label="API key",
         required=False,

@@ -16,7 +16,9 @@ def ensure_default_provider() -> Provider:
     """Make sure a default provider exists and return it."""
     if settings.OPENAI_API_KEY:
         provider, _ = Provider.objects.get_or_create(name=ENV_PROVIDER_NAME)
-        provider.kind = Provider.Kind.COMPATIBLE if settings.OPENAI_BASE_URL else Provider.Kind.OPENAI
+        provider.kind = (
+            Provider.Kind.COMPATIBLE if settings.OPENAI_BASE_URL else Provider.Kind.OPENAI
+        )
         provider.base_url = settings.OPENAI_BASE_URL
         provider.set_api_key(settings.OPENAI_API_KEY)
         provider.is_enabled = True

@@ -2,11 +2,9 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from playground.catalog.seed import catalog_fields, reference_models
+    from playground.catalog.seed import seed_catalog
 
-    ImageModel = apps.get_model("catalog", "ImageModel")
-    for spec in reference_models():
-        ImageModel.objects.update_or_create(model_id=spec["id"], defaults=catalog_fields(spec))
+    seed_catalog(apps.get_model("catalog", "ImageModel"))
 
 
 class Migration(migrations.Migration):

@@ -7,7 +7,7 @@ register = template.Library()
 def duration(seconds: float | None) -> str:
     """12.3 s, 2 min 05 s."""
     if seconds is None:
-        return "–"
+        return "\u2013"  # an en dash
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(seconds), 60)

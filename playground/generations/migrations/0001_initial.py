@@ -2,66 +2,137 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import playground.generations.models
 from django.conf import settings
 from django.db import migrations, models
 
+import playground.generations.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('providers', '0001_initial'),
+        ("providers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Generation',
+            name="Generation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=100)),
-                ('operation', models.CharField(choices=[('generate', 'Generate'), ('edit', 'Edit')], default='generate', max_length=10)),
-                ('prompt', models.TextField()),
-                ('params', models.JSONField(default=dict, help_text='The Images API parameters sent upstream.')),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], db_index=True, default='queued', max_length=10)),
-                ('error_code', models.CharField(blank=True, max_length=40)),
-                ('error_message', models.TextField(blank=True)),
-                ('usage', models.JSONField(blank=True, null=True)),
-                ('response_meta', models.JSONField(blank=True, default=dict)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Upstream calls made.')),
-                ('runs', models.PositiveSmallIntegerField(default=0, help_text='Times a worker started it.')),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('worker', models.CharField(blank=True, max_length=200)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('upstream_seconds', models.FloatField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='generations', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='providers.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model", models.CharField(max_length=100)),
+                (
+                    "operation",
+                    models.CharField(
+                        choices=[("generate", "Generate"), ("edit", "Edit")],
+                        default="generate",
+                        max_length=10,
+                    ),
+                ),
+                ("prompt", models.TextField()),
+                (
+                    "params",
+                    models.JSONField(
+                        default=dict, help_text="The Images API parameters sent upstream."
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("error_code", models.CharField(blank=True, max_length=40)),
+                ("error_message", models.TextField(blank=True)),
+                ("usage", models.JSONField(blank=True, null=True)),
+                ("response_meta", models.JSONField(blank=True, default=dict)),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(default=0, help_text="Upstream calls made."),
+                ),
+                (
+                    "runs",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Times a worker started it."
+                    ),
+                ),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("worker", models.CharField(blank=True, max_length=200)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("upstream_seconds", models.FloatField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="generations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="providers.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Preview',
+            name="Preview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image_index', models.PositiveSmallIntegerField(default=0)),
-                ('partial_index', models.PositiveSmallIntegerField(default=0)),
-                ('file', models.FileField(upload_to=playground.generations.models.preview_path)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('generation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='previews', to='generations.generation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image_index", models.PositiveSmallIntegerField(default=0)),
+                ("partial_index", models.PositiveSmallIntegerField(default=0)),
+                ("file", models.FileField(upload_to=playground.generations.models.preview_path)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "generation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="previews",
+                        to="generations.generation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['image_index', 'partial_index', 'id'],
+                "ordering": ["image_index", "partial_index", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='generation',
-            index=models.Index(fields=['owner', '-created_at'], name='generations_owner_i_e23995_idx'),
+            model_name="generation",
+            index=models.Index(
+                fields=["owner", "-created_at"], name="generations_owner_i_e23995_idx"
+            ),
         ),
     ]

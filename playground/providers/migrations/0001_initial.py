@@ -4,28 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('kind', models.CharField(choices=[('openai', 'OpenAI'), ('azure', 'Azure OpenAI'), ('compatible', 'OpenAI-compatible'), ('offline', 'Offline stand-in')], default='openai', max_length=20)),
-                ('base_url', models.URLField(blank=True, help_text="Empty for OpenAI's own endpoint.")),
-                ('api_key_encrypted', models.TextField(blank=True, editable=False)),
-                ('is_default', models.BooleanField(default=False)),
-                ('is_enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("openai", "OpenAI"),
+                            ("azure", "Azure OpenAI"),
+                            ("compatible", "OpenAI-compatible"),
+                            ("offline", "Offline stand-in"),
+                        ],
+                        default="openai",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "base_url",
+                    models.URLField(blank=True, help_text="Empty for OpenAI's own endpoint."),
+                ),
+                ("api_key_encrypted", models.TextField(blank=True, editable=False)),
+                ("is_default", models.BooleanField(default=False)),
+                ("is_enabled", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-is_default', 'name'],
+                "ordering": ["-is_default", "name"],
             },
         ),
     ]

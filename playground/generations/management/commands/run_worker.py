@@ -75,9 +75,7 @@ class PoolWorker(Worker):
             logger.exception("recovering orphaned jobs failed; will try again")
 
     def run(self) -> None:
-        logger.info(
-            "Worker %s running up to %d jobs at once", self.worker_id, self.concurrency
-        )
+        logger.info("Worker %s running up to %d jobs at once", self.worker_id, self.concurrency)
         while self.running:
             self.recover_if_due()
             if not self.free_slots.acquire(timeout=self.interval):
@@ -110,7 +108,9 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=0.2, help="Idle poll seconds.")
         parser.add_argument("--queue-name", default=DEFAULT_TASK_QUEUE_NAME)
 
-    def handle(self, *args: Any, concurrency: int, interval: float, queue_name: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, concurrency: int, interval: float, queue_name: str, **options: Any
+    ) -> None:
         logging.getLogger("django_tasks").setLevel(logging.WARNING)
         worker = PoolWorker(
             concurrency=max(1, concurrency),

@@ -1,0 +1,72 @@
+"""Shared fixtures: the offline stand-in over loopback HTTP, a provider pointing at it, users."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.test.utils import override_settings
+
+from playground.catalog.models import ImageModel
+from playground.catalog.seed import seed_catalog
+from playground.offline_api.server import OfflineImagesAPI
+from playground.providers.models import Provider
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Media in a temporary folder, plain static files, quick retries."""
+    data_dir = tmp_path_factory.mktemp("data")
+    overrides = override_settings(
+        MEDIA_ROOT=data_dir / "media",
+        STATIC_ROOT=data_dir,
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        UPSTREAM_BACKOFF_SECONDS=0.05,
+        UPSTREAM_TIMEOUT_SECONDS=10,
+    )
+    overrides.enable()
+    yield data_dir
+    overrides.disable()
+
+
+@pytest.fixture(scope="session")
+def stand_in() -> Iterator[OfflineImagesAPI]:
+    api = OfflineImagesAPI(port=0, log=False).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def upstream(stand_in: OfflineImagesAPI) -> Iterator[OfflineImagesAPI]:
+    """The stand-in with no faults, no latency and an empty request log."""
+    stand_in.reset()
+    yield stand_in
+    stand_in.reset()
+
+
+@pytest.fixture
+def catalog(db: None) -> None:
+    """The seeded model catalog (transactional tests flush what the migration wrote)."""
+    seed_catalog(ImageModel)
+
+
+@pytest.fixture
+def provider(catalog: None, upstream: OfflineImagesAPI) -> Provider:
+    provider = Provider(
+        name="Stand-in", kind=Provider.Kind.OFFLINE, base_url=upstream.base_url, is_default=True
+    )
+    provider.set_api_key("sk-test-key-0123456789")
+    provider.save()
+    return provider
+
+
+@pytest.fixture
+def alice(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user("alice", password="alice-password-1")
+
+
+@pytest.fixture
+def bob(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user("bob", password="bob-password-1")

@@ -1,0 +1,52 @@
+"""A real `run_worker` process beside the test run, sharing its database file and media."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_worker(log_path: Path, concurrency: int = 8) -> subprocess.Popen:
+    database = connection.settings_dict["NAME"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "playground.settings",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DATA_DIR": str(Path(settings.MEDIA_ROOT).parent),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "UPSTREAM_BACKOFF_SECONDS": "0.05",
+        "WORKER_CONCURRENCY": str(concurrency),
+    }
+    log = log_path.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
