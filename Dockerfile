@@ -33,4 +33,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 # Migrations run at start; then gunicorn with threads, since upstream calls and the
 # OpenAI-compatible endpoints can hold a request open for minutes.
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py prepare_playground && exec gunicorn playground.wsgi --bind 0.0.0.0:${PORT} --worker-class gthread --workers 2 --threads 32 --timeout 0 --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py prepare_playground && exec gunicorn playground.wsgi --bind 0.0.0.0:${PORT} --worker-class gthread --workers 2 --threads 32 --timeout 0 --no-control-socket --access-logfile -"]

@@ -43,8 +43,8 @@ class Image(models.Model):
     objects = ImageQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at", "-id"])]
+        ordering = ["-created_at", "index", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at", "index"])]
 
     def __str__(self) -> str:
         return f"image {self.pk} of generation {self.generation_id}"

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -27,7 +28,11 @@ def webp_thumbnail(data: bytes, edge: int = THUMBNAIL_EDGE) -> bytes:
 
 
 def store_image(
-    generation: Generation, index: int, data: bytes, revised_prompt: str | None = None
+    generation: Generation,
+    index: int,
+    data: bytes,
+    revised_prompt: str | None = None,
+    created_at: datetime | None = None,
 ) -> Image:
     """Save one upstream image and its thumbnail; on any failure leave no file or row behind."""
     with PILImage.open(io.BytesIO(data)) as picture:
@@ -43,7 +48,7 @@ def store_image(
         byte_size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         revised_prompt=revised_prompt or "",
-        created_at=timezone.now(),
+        created_at=created_at or timezone.now(),
     )
     thumbnail = webp_thumbnail(data)
     try:

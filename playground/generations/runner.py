@@ -117,9 +117,10 @@ def run_generation_job(generation_id: int) -> None:
     upstream_seconds = time.monotonic() - started
 
     # Whatever arrived is kept, even if the person cancelled while it was on its way.
+    arrived_at = timezone.now()  # one timestamp, so a job's images sort by their index
     for index, data in enumerate(result.images):
         revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
-        store_image(generation, index, data, revised)
+        store_image(generation, index, data, revised, created_at=arrived_at)
     finish(
         generation_id,
         Generation.State.SUCCEEDED,
