@@ -70,41 +70,10 @@ def upstream_request(generation: Generation) -> UpstreamRequest:
 def run_generation_job(generation_id: int) -> None:
     if not claim(generation_id):
         return  # cancelled before it started, or already taken
-    generation = Generation.objects.select_related("provider").get(pk=generation_id)
-    provider = generation.provider or Provider.objects.default()
-    if provider is None:
-        finish(
-            generation_id,
-            Generation.State.FAILED,
-            error_code=Outcome.NO_PROVIDER,
-            error_message="No image provider is configured. An admin needs to add one.",
-        )
-        return
-
-    watch = JobWatch(generation_id)
-    hooks = CallHooks(
-        on_attempt=lambda attempt: Generation.objects.filter(pk=generation_id).update(
-            attempts=F("attempts") + 1
-        ),
-        on_partial=lambda image_index, partial_index, data: store_preview(
-            generation_id, image_index, partial_index, data
-        ),
-        should_cancel=watch.should_cancel,
-    )
-    started = time.monotonic()
     try:
-        result = call_images_api(provider, upstream_request(generation), hooks)
-    except UpstreamError as error:
-        if error.outcome != Outcome.CANCELLED:
-            finish(
-                generation_id,
-                Generation.State.FAILED,
-                error_code=error.outcome,
-                error_message=error.message,
-                upstream_seconds=time.monotonic() - started,
-            )
-        return
+        _run_claimed(Generation.objects.select_related("provider").get(pk=generation_id))
     except Exception:
+        # Never leave a job "running" behind an error of ours: settle it and log the cause.
         logger.exception("generation %s failed unexpectedly", generation_id)
         finish(
             generation_id,
@@ -113,6 +82,31 @@ def run_generation_job(generation_id: int) -> None:
             error_message="Something went wrong on our side while running this job. "
             "It has been logged; try again.",
         )
+
+
+def _run_claimed(generation: Generation) -> None:
+    provider = generation.provider or Provider.objects.default()
+    if provider is None:
+        finish(
+            generation.pk,
+            Generation.State.FAILED,
+            error_code=Outcome.NO_PROVIDER,
+            error_message="No image provider is configured. An admin needs to add one.",
+        )
+        return
+
+    started = time.monotonic()
+    try:
+        result = call_images_api(provider, upstream_request(generation), _hooks(generation.pk))
+    except UpstreamError as error:
+        if error.outcome != Outcome.CANCELLED:
+            finish(
+                generation.pk,
+                Generation.State.FAILED,
+                error_code=error.outcome,
+                error_message=error.message,
+                upstream_seconds=time.monotonic() - started,
+            )
         return
     upstream_seconds = time.monotonic() - started
 
@@ -122,7 +116,7 @@ def run_generation_job(generation_id: int) -> None:
         revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
         store_image(generation, index, data, revised, created_at=arrived_at)
     finish(
-        generation_id,
+        generation.pk,
         Generation.State.SUCCEEDED,
         usage=result.usage,
         upstream_seconds=upstream_seconds,
@@ -132,4 +126,16 @@ def run_generation_job(generation_id: int) -> None:
             "output_format": result.output_format,
             "background": result.background,
         },
+    )
+
+
+def _hooks(generation_id: int) -> CallHooks:
+    return CallHooks(
+        on_attempt=lambda attempt: Generation.objects.filter(pk=generation_id).update(
+            attempts=F("attempts") + 1
+        ),
+        on_partial=lambda image_index, partial_index, data: store_preview(
+            generation_id, image_index, partial_index, data
+        ),
+        should_cancel=JobWatch(generation_id).should_cancel,
     )

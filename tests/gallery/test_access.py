@@ -4,29 +4,14 @@ import pytest
 
 from playground.generations.models import Generation
 from playground.generations.runner import run_generation_job
+from tests.jobs import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def finished_job(alice, provider, upstream) -> Generation:
-    job = Generation.objects.create(
-        owner=alice,
-        provider=provider,
-        model="gpt-image-2",
-        prompt="a secret garden",
-        params={
-            "model": "gpt-image-2",
-            "prompt": "a secret garden",
-            "n": 1,
-            "size": "1024x1024",
-            "quality": "low",
-            "output_format": "png",
-            "background": "auto",
-            "moderation": "auto",
-            "partial_images": 1,
-        },
-    )
+    job = make_job(alice, provider, prompt="a secret garden", partial_images=1)
     run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.state == "succeeded", job.error_message

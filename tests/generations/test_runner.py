@@ -9,29 +9,9 @@ import pytest
 from playground.catalog.tokens import formula_output_tokens
 from playground.generations.models import Generation
 from playground.generations.runner import run_generation_job
+from tests.jobs import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def make_job(owner, provider, **params) -> Generation:
-    params = {
-        "model": "gpt-image-2",
-        "prompt": "a lighthouse at dusk",
-        "n": 1,
-        "size": "1024x1024",
-        "quality": "low",
-        "output_format": "png",
-        "background": "auto",
-        "moderation": "auto",
-        **params,
-    }
-    return Generation.objects.create(
-        owner=owner,
-        provider=provider,
-        model=params["model"],
-        prompt=params["prompt"],
-        params=params,
-    )
 
 
 def test_it_stores_every_image_with_the_bytes_as_returned(alice, provider, upstream):
@@ -168,3 +148,15 @@ def test_it_skips_a_job_cancelled_before_it_started(alice, provider, upstream):
     run_generation_job(job.pk)
     assert upstream.requests == []
     assert Generation.objects.get(pk=job.pk).state == "cancelled"
+
+
+def test_it_settles_the_job_when_storing_fails(alice, provider, upstream, monkeypatch):
+    def broken_store(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("playground.generations.runner.store_image", broken_store)
+    job = make_job(alice, provider)
+    run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == "failed" and job.error_code == "internal_error"
+    assert "disk full" not in job.error_message

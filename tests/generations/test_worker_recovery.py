@@ -12,28 +12,15 @@ from django.utils import timezone
 from playground.generations.models import Generation
 from playground.generations.recovery import recover_orphaned_jobs
 from playground.generations.tasks import enqueue_on_commit
+from tests.jobs import make_job
 from tests.workers import start_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PARAMS = {
-    "model": "gpt-image-2",
-    "prompt": "a lighthouse",
-    "n": 1,
-    "size": "1024x1024",
-    "quality": "low",
-    "output_format": "png",
-    "background": "auto",
-    "moderation": "auto",
-}
-
 
 def running_job(owner, worker: str, runs: int = 1, heartbeat_age: float = 0) -> Generation:
-    return Generation.objects.create(
-        owner=owner,
-        model="gpt-image-2",
-        prompt="p",
-        params=PARAMS,
+    return make_job(
+        owner,
         state="running",
         runs=runs,
         worker=worker,
@@ -85,9 +72,7 @@ def test_it_finishes_a_job_after_its_worker_is_killed_mid_call(alice, provider, 
     first = start_worker(tmp_path / "worker.log")
     try:
         with transaction.atomic():
-            job = Generation.objects.create(
-                owner=alice, provider=provider, model="gpt-image-2", prompt="p", params=PARAMS
-            )
+            job = make_job(alice, provider)
             enqueue_on_commit(job)
         assert wait_for(lambda: Generation.objects.get(pk=job.pk).state == "running")
         assert wait_for(lambda: len(upstream.requests) == 1)

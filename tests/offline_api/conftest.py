@@ -1,6 +1,4 @@
-"""Fixtures: one stand-in server per module, reset between tests, and a real SDK client."""
-
-from collections.abc import Iterator
+"""Fixtures: the shared stand-in (reset between tests) and a real SDK client pointed at it."""
 
 import openai
 import pytest
@@ -8,18 +6,9 @@ import pytest
 from playground.offline_api.server import OfflineImagesAPI
 
 
-@pytest.fixture(scope="module")
-def running_api() -> Iterator[OfflineImagesAPI]:
-    api = OfflineImagesAPI(port=0, log=False).start()
-    yield api
-    api.stop()
-
-
 @pytest.fixture
-def api(running_api: OfflineImagesAPI) -> Iterator[OfflineImagesAPI]:
-    running_api.reset()
-    yield running_api
-    running_api.reset()
+def api(upstream: OfflineImagesAPI) -> OfflineImagesAPI:
+    return upstream
 
 
 @pytest.fixture
