@@ -60,3 +60,38 @@ def test_it_makes_the_environment_key_the_default(settings):
     assert not provider.is_offline and provider.kind == "openai"
     assert Provider.objects.default() == provider
     assert Provider.objects.filter(is_default=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_it_never_shows_the_key_in_the_admin(client, django_user_model):
+    provider = Provider(name="OpenAI", kind="openai")
+    provider.set_api_key("sk-proj-verysecretvalue9876")
+    provider.save()
+    admin = django_user_model.objects.create_superuser("root", "", "root-password-1")
+    client.force_login(admin)
+    for url in ("/admin/providers/provider/", f"/admin/providers/provider/{provider.pk}/change/"):
+        page = client.get(url).content.decode()
+        assert "verysecretvalue" not in page and provider.api_key_encrypted not in page
+        assert "sk-...9876" in page
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_stored_key_when_the_admin_leaves_the_field_empty(client, django_user_model):
+    provider = Provider(name="OpenAI", kind="openai")
+    provider.set_api_key("sk-proj-keepme-0000")
+    provider.save()
+    admin = django_user_model.objects.create_superuser("root", "", "root-password-1")
+    client.force_login(admin)
+    form = {
+        "name": "OpenAI",
+        "kind": "openai",
+        "base_url": "",
+        "new_api_key": "",
+        "is_enabled": "on",
+    }
+    response = client.post(f"/admin/providers/provider/{provider.pk}/change/", form)
+    assert response.status_code == 302
+    assert Provider.objects.get().api_key == "sk-proj-keepme-0000"
+    form["new_api_key"] = "sk-proj-rotated-1111"
+    client.post(f"/admin/providers/provider/{provider.pk}/change/", form)
+    assert Provider.objects.get().api_key == "sk-proj-rotated-1111"
