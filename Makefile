@@ -37,3 +37,4 @@ format: install
 
 bench: install
 	$(PY) bench/bench_jobs.py
+	$(PY) bench/bench_edit_memory.py

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "playground.accounts",
     "playground.catalog",
     "playground.providers",
+    "playground.inputs",
     "playground.offline_api",
     "playground.generations",
     "playground.gallery",

@@ -52,8 +52,17 @@ def gallery(request: HttpRequest) -> HttpResponse:
 @require_GET
 def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
     image = _get_image_for_user(request, pk)
-    siblings = image.generation.images.exclude(pk=image.pk)
-    return render(request, "gallery/image.html", {"image": image, "siblings": siblings})
+    job = image.generation
+    context = {
+        "image": image,
+        "siblings": job.images.exclude(pk=image.pk),
+        # Lineage: the references this image was made from, and the edits made from it.
+        "inputs": job.inputs.select_related("input_file", "source_image"),
+        "children": Image.objects.for_user(request.user)
+        .filter(generation__inputs__source_image=image)
+        .distinct(),
+    }
+    return render(request, "gallery/image.html", context)
 
 
 @login_required

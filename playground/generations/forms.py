@@ -17,6 +17,7 @@ PARAM_FIELDS = (
     "output_compression",
     "background",
     "moderation",
+    "input_fidelity",
     "partial_images",
 )
 LABELS = {
@@ -60,6 +61,11 @@ class GenerationForm(forms.Form):
     )
     background = forms.ChoiceField(label="Background")
     moderation = forms.ChoiceField(label="Moderation")
+    input_fidelity = forms.ChoiceField(
+        label="Input fidelity",
+        required=False,
+        help_text="How closely an edit keeps the details (faces, logos) of the references.",
+    )
     partial_images = forms.TypedChoiceField(
         label="Live previews",
         coerce=int,
@@ -70,6 +76,8 @@ class GenerationForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Errors of the references and the mask, which are files rather than form fields.
+        self.reference_errors: dict[str, list[str]] = {}
         self.models = list(ImageModel.objects.active())
         self.fields["model"].choices = [(m.model_id, m.label) for m in self.models]
         self.image_model = self._chosen_model()
@@ -103,6 +111,11 @@ class GenerationForm(forms.Form):
         )
         if not model.supports_streaming:
             del self.fields["partial_images"]
+        if model.input_fidelities:
+            choices = _choices(model.input_fidelities)
+            self.fields["input_fidelity"].choices = [("", "Default"), *choices]
+        else:
+            del self.fields["input_fidelity"]  # e.g. gpt-image-2: always high fidelity
         if not self.is_bound:
             self.initial.setdefault("model", model.model_id)
             self.initial.setdefault("size", model.default_size)
@@ -163,7 +176,7 @@ class GenerationForm(forms.Form):
             )
         return cleaned
 
-    def upstream_params(self) -> dict[str, Any]:
+    def upstream_params(self, is_edit: bool = False) -> dict[str, Any]:
         """The parameters to send: only those the model takes, never an empty one."""
         data = self.cleaned_data
         params: dict[str, Any] = {
@@ -180,4 +193,8 @@ class GenerationForm(forms.Form):
             params["output_compression"] = data["output_compression"]
         if data.get("partial_images"):
             params["partial_images"] = data["partial_images"]
+        if is_edit:
+            del params["moderation"]  # the edits endpoint takes no moderation setting
+            if data.get("input_fidelity"):
+                params["input_fidelity"] = data["input_fidelity"]
         return params

@@ -60,6 +60,17 @@ class Generation(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     upstream_seconds = models.FloatField(null=True, blank=True)
+    mask = models.ForeignKey(
+        "inputs.InputFile",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="RGBA PNG at the first reference's size; alpha 0 marks the area to edit.",
+    )
+    notices = models.JSONField(
+        default=list, blank=True, help_text="What was adjusted in the inputs, in plain words."
+    )
 
     objects = GenerationQuerySet.as_manager()
 
@@ -113,6 +124,34 @@ class Generation(models.Model):
         )
         self.refresh_from_db()
         return bool(changed)
+
+
+class GenerationInput(models.Model):
+    """One reference image of an edit, in the order it was sent (the first takes the mask)."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="inputs")
+    position = models.PositiveSmallIntegerField()
+    input_file = models.ForeignKey("inputs.InputFile", on_delete=models.PROTECT, related_name="+")
+    source_image = models.ForeignKey(
+        "gallery.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="used_as_input",
+        help_text="The gallery image this reference came from, for lineage.",
+    )
+    original_name = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "position"], name="one_input_per_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"input {self.position} of generation {self.generation_id}"
 
 
 def this_worker() -> str:

@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from playground.gallery.storage import store_image
+from playground.generations.edit_inputs import upstream_files
 from playground.generations.models import Generation, this_worker
 from playground.generations.previews import store_preview
 from playground.providers.client import CallHooks, UpstreamRequest, call_images_api
@@ -64,7 +65,10 @@ def finish(generation_id: int, state: str, **fields: object) -> bool:
 
 
 def upstream_request(generation: Generation) -> UpstreamRequest:
-    return UpstreamRequest(operation=generation.operation, params=dict(generation.params))
+    request = UpstreamRequest(operation=generation.operation, params=dict(generation.params))
+    if generation.operation == Generation.Operation.EDIT:
+        request.images, request.mask = upstream_files(generation)
+    return request
 
 
 def run_generation_job(generation_id: int) -> None:

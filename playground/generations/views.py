@@ -1,13 +1,31 @@
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
+from playground.gallery.models import Image
+from playground.generations.edit_inputs import (
+    MAX_REFERENCES,
+    EditInputs,
+    InputsRefused,
+    delete_stored_files,
+    prepare_edit_inputs,
+    save_edit_inputs,
+)
 from playground.generations.forms import GenerationForm
 from playground.generations.models import Generation, Preview
 from playground.generations.tasks import enqueue_on_commit
+from playground.inputs.models import InputFile
 from playground.providers.models import Provider
 
 RECENT_JOBS = 12
@@ -18,10 +36,17 @@ def _get_generation_for_user(request: HttpRequest, pk: int) -> Generation:
     return get_object_or_404(Generation.objects.for_user(request.user), pk=pk)
 
 
+def _form_context(request: HttpRequest, form: GenerationForm) -> dict[str, Any]:
+    """The form and the gallery images it references ("Edit this"), checked for ownership."""
+    ids = [i for i in (request.POST or request.GET).getlist("reference") if i.isdigit()]
+    by_id = Image.objects.for_user(request.user).in_bulk(ids[:MAX_REFERENCES])
+    return {"form": form, "gallery_references": [by_id[int(i)] for i in ids if int(i) in by_id]}
+
+
 def _recent_jobs(request: HttpRequest) -> list[Generation]:
     return list(
         Generation.objects.for_user(request.user)
-        .prefetch_related("images", "previews")
+        .prefetch_related("images", "previews", "inputs")
         .order_by("-created_at", "-id")[:RECENT_JOBS]
     )
 
@@ -30,11 +55,8 @@ def _recent_jobs(request: HttpRequest) -> list[Generation]:
 @require_GET
 def playground(request: HttpRequest) -> HttpResponse:
     form = GenerationForm(initial=request.GET.dict())
-    return render(
-        request,
-        "generations/playground.html",
-        {"form": form, "jobs": _recent_jobs(request)},
-    )
+    context = {**_form_context(request, form), "jobs": _recent_jobs(request)}
+    return render(request, "generations/playground.html", context)
 
 
 @login_required
@@ -45,36 +67,77 @@ def form_controls(request: HttpRequest) -> HttpResponse:
     return render(request, "generations/playground.html#generate-form", {"form": form})
 
 
+def _form_error_response(request: HttpRequest, form: GenerationForm) -> HttpResponse:
+    if request.htmx:
+        response = render(
+            request,
+            "generations/playground.html#generate-form",
+            _form_context(request, form),
+            status=422,
+        )
+        response["HX-Retarget"] = "#generate-form"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    context = {**_form_context(request, form), "jobs": _recent_jobs(request)}
+    return render(request, "generations/playground.html", context, status=422)
+
+
+def _prepare_inputs(request: HttpRequest, form: GenerationForm) -> EditInputs | None:
+    """The edit's references and mask, or None after adding their errors to the form."""
+    try:
+        inputs = prepare_edit_inputs(
+            request.user,
+            request.FILES.getlist("image[]") + request.FILES.getlist("image"),
+            request.POST.getlist("reference"),
+            request.POST.get("image_order", ""),
+            request.FILES.get("mask"),
+        )
+    except InputsRefused as refused:
+        for field_name, messages in refused.errors.items():
+            form.reference_errors.setdefault(field_name, []).extend(messages)
+        return None
+    model = form.image_model
+    if inputs.is_edit and model is not None and not model.supports_edits:
+        inputs.close()
+        form.reference_errors.setdefault("image", []).append(
+            f"{model.model_id} does not take reference images; choose another model."
+        )
+        return None
+    return inputs
+
+
 @login_required
 @require_POST
 def create_generation(request: HttpRequest) -> HttpResponse:
     form = GenerationForm(request.POST)
-    if not form.is_valid():
-        if request.htmx:
-            response = render(
-                request, "generations/playground.html#generate-form", {"form": form}, status=422
-            )
-            response["HX-Retarget"] = "#generate-form"
-            response["HX-Reswap"] = "outerHTML"
-            return response
-        return render(
-            request,
-            "generations/playground.html",
-            {"form": form, "jobs": _recent_jobs(request)},
-            status=422,
-        )
+    form_ok = form.is_valid()
+    inputs = _prepare_inputs(request, form)
+    if not form_ok or inputs is None:
+        if inputs is not None:
+            inputs.close()
+        return _form_error_response(request, form)
 
-    params = form.upstream_params()
-    with transaction.atomic():
-        generation = Generation.objects.create(
-            owner=request.user,
-            provider=Provider.objects.default(),
-            model=params["model"],
-            operation=Generation.Operation.GENERATE,
-            prompt=params["prompt"],
-            params=params,
-        )
-        enqueue_on_commit(generation)
+    created_files: list[InputFile] = []
+    try:
+        with transaction.atomic():
+            generation = Generation.objects.create(
+                owner=request.user,
+                provider=Provider.objects.default(),
+                model=form.cleaned_data["model"],
+                operation=(
+                    Generation.Operation.EDIT if inputs.is_edit else Generation.Operation.GENERATE
+                ),
+                prompt=form.cleaned_data["prompt"],
+                params=form.upstream_params(is_edit=inputs.is_edit),
+            )
+            if inputs.is_edit:
+                created_files = save_edit_inputs(generation, inputs)
+            enqueue_on_commit(generation)
+    except BaseException:
+        delete_stored_files(created_files)  # the rows were rolled back: leave no files
+        raise
+    finally:
+        inputs.close()
 
     if request.htmx:
         response = render(
@@ -117,3 +180,34 @@ def preview_file(request: HttpRequest, pk: int, preview_pk: int) -> FileResponse
     response = FileResponse(preview.file.open("rb"), content_type="image/webp")
     response["Cache-Control"] = "private, max-age=86400, immutable"
     return response
+
+
+def _serve_input(request: HttpRequest, stored: InputFile, thumbnail: bool) -> HttpResponse:
+    """Inputs are content-addressed and never change: cache them for good."""
+    etag = f'"{stored.sha256[:32]}-{"thumb" if thumbnail else "file"}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    if thumbnail and stored.thumbnail:
+        response = FileResponse(stored.thumbnail.open("rb"), content_type="image/webp")
+    else:
+        response = FileResponse(stored.file.open("rb"), content_type=stored.content_type)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@login_required
+@require_GET
+def input_file(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+    job = _get_generation_for_user(request, pk)
+    item = get_object_or_404(job.inputs.select_related("input_file"), position=position)
+    return _serve_input(request, item.input_file, thumbnail="thumb" in request.GET)
+
+
+@login_required
+@require_GET
+def mask_file(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _get_generation_for_user(request, pk)
+    if job.mask is None:
+        raise Http404("This job has no mask.")
+    return _serve_input(request, job.mask, thumbnail="thumb" in request.GET)

@@ -50,6 +50,22 @@
     if (form) syncDependentControls(form);
   });
 
+  // "Use as reference" adds a result to the form's references without leaving the page.
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest && event.target.closest("[data-use-as-reference]");
+    if (!link || !window.PlaygroundReferences) return;
+    event.preventDefault();
+    window.PlaygroundReferences.addGalleryImage({
+      id: link.dataset.id,
+      src: link.dataset.src,
+      thumb: link.dataset.thumb,
+      width: Number(link.dataset.width),
+      height: Number(link.dataset.height),
+    });
+    const form = document.getElementById("generate-form");
+    if (form) form.scrollIntoView({ behavior: "smooth", block: "start" });
+  });
+
   function formatSeconds(seconds) {
     if (seconds < 60) return seconds.toFixed(1) + " s";
     const minutes = Math.floor(seconds / 60);

@@ -1,0 +1,186 @@
+"""Reference images and the mask of an edit: checked, normalised, then stored with the job."""
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+
+from playground.gallery.models import Image
+from playground.generations.models import Generation, GenerationInput
+from playground.inputs.images import (
+    ImageRefused,
+    NormalizedImage,
+    normalize_mask,
+    normalize_reference,
+)
+from playground.inputs.models import InputFile
+from playground.inputs.storage import store_input, store_mask
+
+MAX_REFERENCES = 16
+
+
+class InputsRefused(ValueError):
+    """Bad references or mask: `errors` maps a form field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(m for messages in errors.values() for m in messages))
+        self.errors = errors
+
+
+@dataclass
+class Reference:
+    image: NormalizedImage
+    source_image: Image | None = None
+
+
+@dataclass
+class EditInputs:
+    references: list[Reference] = field(default_factory=list)
+    mask: bytes | None = None
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def is_edit(self) -> bool:
+        return bool(self.references)
+
+    def close(self) -> None:
+        for reference in self.references:
+            reference.image.source.close()
+
+
+def _ordered_sources(
+    uploads: list[UploadedFile], gallery_ids: list[str], order: str
+) -> list[UploadedFile | str]:
+    """Uploads and gallery ids in the order the person arranged them.
+
+    `order` is like "upload,gallery:12,upload"; without it (no JavaScript) gallery
+    references come first, then the uploads in the order the browser sent them.
+    """
+    tokens = [token.strip() for token in order.split(",") if token.strip()]
+    if not tokens:
+        return [*gallery_ids, *uploads]
+    remaining_uploads = list(uploads)
+    sources: list[UploadedFile | str] = []
+    for token in tokens:
+        if token == "upload" and remaining_uploads:
+            sources.append(remaining_uploads.pop(0))
+        elif token.startswith("gallery:") and token[8:] in gallery_ids:
+            sources.append(token[8:])
+    # Anything the order did not mention still counts, so nothing is silently dropped.
+    mentioned = {s for s in sources if isinstance(s, str)}
+    sources += [g for g in gallery_ids if g not in mentioned] + remaining_uploads
+    return sources
+
+
+def _gallery_reference(owner: Any, image_id: str) -> Reference:
+    image = (
+        Image.objects.for_user(owner).filter(pk=image_id).first() if image_id.isdigit() else None
+    )
+    if image is None:
+        raise ImageRefused(f"gallery image {image_id}", "not found in your gallery")
+    handle = image.file.open("rb")
+    return Reference(
+        normalize_reference(image.download_name, handle, image.byte_size), source_image=image
+    )
+
+
+def prepare_edit_inputs(
+    owner: Any,
+    uploads: list[UploadedFile],
+    gallery_ids: list[str],
+    order: str,
+    mask_upload: UploadedFile | None,
+) -> EditInputs:
+    """Check every reference and the mask before anything is stored; raise InputsRefused."""
+    sources = _ordered_sources(uploads, gallery_ids, order)
+    if len(sources) > MAX_REFERENCES:
+        raise InputsRefused(
+            {"image": [f"At most {MAX_REFERENCES} reference images ({len(sources)} given)."]}
+        )
+    inputs = EditInputs()
+    problems: list[str] = []
+    for source in sources:
+        try:
+            if isinstance(source, str):
+                reference = _gallery_reference(owner, source)
+            else:
+                reference = Reference(normalize_reference(source.name, source, source.size))
+        except ImageRefused as refused:
+            problems.append(str(refused))
+            continue
+        inputs.references.append(reference)
+        inputs.notices += reference.image.notices
+    if problems:
+        raise InputsRefused({"image": problems})
+
+    if mask_upload is not None:
+        if not inputs.references:
+            raise InputsRefused({"mask": ["A mask needs a reference image to apply to."]})
+        first = inputs.references[0].image
+        try:
+            inputs.mask, mask_notices = normalize_mask(
+                mask_upload.name, mask_upload, mask_upload.size, (first.width, first.height)
+            )
+        except ImageRefused as refused:
+            raise InputsRefused({"mask": [str(refused)]}) from refused
+        inputs.notices += mask_notices
+    return inputs
+
+
+def save_edit_inputs(generation: Generation, inputs: EditInputs) -> list[InputFile]:
+    """Store the inputs and link them to the job; returns the rows this call created."""
+    existing = set(
+        InputFile.objects.filter(
+            sha256__in=[r.image.sha256 for r in inputs.references]
+        ).values_list("sha256", flat=True)
+    )
+    created: list[InputFile] = []
+    for position, reference in enumerate(inputs.references):
+        stored = store_input(reference.image)
+        if stored.sha256 not in existing:
+            created.append(stored)
+            existing.add(stored.sha256)
+        GenerationInput.objects.create(
+            generation=generation,
+            position=position,
+            input_file=stored,
+            source_image=reference.source_image,
+            original_name=reference.image.name[:255],
+        )
+    if inputs.mask is not None:
+        mask_existed = InputFile.objects.filter(sha256=_sha256(inputs.mask)).exists()
+        generation.mask = store_mask(inputs.mask)
+        if not mask_existed:
+            created.append(generation.mask)
+    generation.notices = inputs.notices
+    generation.save(update_fields=["mask", "notices"])
+    return created
+
+
+def delete_stored_files(rows: list[InputFile]) -> None:
+    """Remove the files of inputs whose rows were rolled back with a refused request."""
+    for row in rows:
+        for field_file in (row.file, row.thumbnail):
+            if field_file.name:
+                field_file.storage.delete(field_file.name)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def upstream_files(generation: Generation) -> tuple[list[tuple[str, bytes, str]], Any]:
+    """The (name, bytes, type) tuples the SDK sends for an edit, and the mask tuple or None."""
+    images = []
+    for item in generation.inputs.select_related("input_file"):
+        stored = item.input_file
+        with stored.file.open("rb") as handle:
+            images.append(
+                (f"image-{item.position + 1}.{stored.format}", handle.read(), stored.content_type)
+            )
+    mask = None
+    if generation.mask_id:
+        with generation.mask.file.open("rb") as handle:
+            mask = ("mask.png", handle.read(), "image/png")
+    return images, mask

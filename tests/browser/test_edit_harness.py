@@ -1,0 +1,299 @@
+"""Reference images tray and mask editor, on a static harness page (no Django view involved).
+
+The page is tests/browser/harness/edit_harness.html with the server's DOM contract; a plain
+http.server serves the repository so /static/... resolves as it does in the app.
+"""
+
+import base64
+import io
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+HARNESS = "/tests/browser/harness/edit_harness.html"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def static_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(ROOT)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def harness(browser, static_server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(static_server + HARNESS)
+    page.wait_for_function("window.PlaygroundReferences && window.PlaygroundMaskEditor")
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def png(width: int, height: int, color: tuple[int, int, int], name: str) -> dict[str, object]:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "PNG")
+    return {"name": name, "mimeType": "image/png", "buffer": buffer.getvalue()}
+
+
+def form_state(page) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        """() => {
+            const form = document.getElementById("generate-form");
+            const data = new FormData(form);  // what a submit (plain or htmx) sends
+            return {
+                files: Array.from(form.querySelector("[name='image[]']").files).map(f => f.name),
+                sent: data.getAll("image[]").map(f => f.name),
+                order: form.querySelector("[name=image_order]").value,
+                chips: [...form.querySelectorAll("[data-reference]")].map(c => c.dataset.kind),
+                first: form.querySelector("[data-reference].is-first")?.title || "",
+            };
+        }"""
+    )
+
+
+def painted(page) -> float:  # type: ignore[no-untyped-def]
+    return page.evaluate("PlaygroundMaskEditor.paintedFraction()")
+
+
+def read_mask(page) -> tuple[Image.Image, dict[str, str]]:  # type: ignore[no-untyped-def]
+    result = page.evaluate(
+        """async () => {
+            const file = document.querySelector("input[name=mask]").files[0];
+            const bytes = new Uint8Array(await file.arrayBuffer());
+            let text = "";
+            for (let i = 0; i < bytes.length; i += 0x8000) {
+                text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+            }
+            return {name: file.name, type: file.type, data: btoa(text)};
+        }"""
+    )
+    image = Image.open(io.BytesIO(base64.b64decode(result["data"])))
+    image.load()
+    return image, {"name": result["name"], "type": result["type"]}
+
+
+def test_it_orders_references_and_paints_a_mask_on_the_first(harness) -> None:  # type: ignore[no-untyped-def]
+    page = harness
+    original_form = page.evaluate("document.getElementById('generate-form').outerHTML")
+    count = page.locator("[data-reference-count]")
+    expect(count).to_have_text("1 of 16 reference images · sent to the edits endpoint")
+    expect(page.locator("[data-mask-row]")).to_be_visible()
+
+    # Two uploads through the picker, plus a file of another kind that is refused by name.
+    page.set_input_files(
+        "[data-reference-picker]",
+        files=[
+            png(640, 480, (220, 38, 38), "red.png"),
+            png(300, 300, (37, 99, 235), "blue.png"),
+            {"name": "notes.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"},
+        ],
+    )
+    expect(page.locator("[data-reference-error]")).to_have_text(
+        "notes.pdf: only PNG, JPEG or WebP images"
+    )
+    expect(count).to_have_text("3 of 16 reference images · sent to the edits endpoint")
+    state = form_state(page)
+    assert state["chips"] == ["gallery", "upload", "upload"]
+    assert state["files"] == state["sent"] == ["red.png", "blue.png"]
+    assert state["order"] == "gallery:12,upload,upload"
+    page.wait_for_function(
+        "document.querySelectorAll('[data-kind=upload][data-width]').length == 2"
+    )
+    screenshot(page, "edit-tray")
+
+    # Keyboard reordering: red first, then blue to the front and back to the end.
+    red = page.locator("[data-reference][data-kind=upload]").nth(0)
+    red.focus()
+    page.keyboard.press("Alt+ArrowLeft")
+    state = form_state(page)
+    assert state["order"] == "upload,gallery:12,upload"
+    assert state["files"] == state["sent"] == ["red.png", "blue.png"]
+    assert state["first"].startswith("red.png")
+    blue = page.locator("[data-reference][title^='blue.png']")
+    blue.focus()
+    page.keyboard.press("Alt+Home")
+    assert form_state(page)["files"] == ["blue.png", "red.png"]
+    page.keyboard.press("Alt+End")
+    state = form_state(page)
+    assert (state["order"], state["files"]) == ("upload,gallery:12,upload", ["red.png", "blue.png"])
+
+    # The editor opens over the first image at its natural size; one stroke across the middle.
+    page.click("[data-open-mask-editor]")
+    dialog = page.locator("dialog.mask-editor")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-me-meta]")).to_contain_text("640 \u00d7 480 px")
+    canvas = dialog.locator("canvas.me-mask")
+    expect(canvas).to_be_visible()
+    assert canvas.evaluate("c => [c.width, c.height]") == [640, 480]
+    box = canvas.bounding_box()
+    assert box is not None
+    middle_y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.25, middle_y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.75, middle_y, steps=16)
+    screenshot(page, "edit-mask-editor-mid-stroke")
+    page.mouse.up()
+    stroke = painted(page)
+    assert 0.01 < stroke < 0.2
+    dialog.locator("[data-action=apply]").click()
+    expect(dialog).to_be_hidden()
+    page.wait_for_function("PlaygroundMaskEditor.hasMask()")
+    expect(page.locator("[data-mask-status]")).to_contain_text("Mask painted:")
+    expect(page.locator("[data-clear-mask]")).to_be_visible()
+
+    mask, meta = read_mask(page)
+    assert meta == {"name": "mask.png", "type": "image/png"}
+    assert mask.format == "PNG" and mask.mode == "RGBA" and mask.size == (640, 480)
+    alpha = mask.getchannel("A")
+    for x in (200, 320, 440):  # along the stroke's centre line
+        assert alpha.getpixel((x, 240)) == 0
+    for corner in ((2, 2), (637, 2), (2, 477), (637, 477), (320, 60)):
+        assert alpha.getpixel(corner) == 255
+    assert mask.getpixel((2, 2))[:3] == (0, 0, 0)
+    assert (
+        page.evaluate("new FormData(document.getElementById('generate-form')).get('mask').name")
+        == "mask.png"
+    )
+
+    # Re-opening keeps the history: undo empties, redo restores, invert flips.
+    page.click("[data-open-mask-editor]")
+    expect(canvas).to_be_visible()
+    assert painted(page) == pytest.approx(stroke)
+    dialog.locator("[data-action=undo]").click()
+    assert painted(page) == 0
+    page.keyboard.press("Control+Shift+Z")
+    assert painted(page) == pytest.approx(stroke)
+    page.keyboard.press("i")
+    assert painted(page) == pytest.approx(1 - stroke, abs=1e-3)
+    dialog.locator("[data-action=invert]").click()
+    assert painted(page) == pytest.approx(stroke, abs=1e-3)
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Escape")  # cancel: the applied mask stays as it was
+    expect(dialog).to_be_hidden()
+    assert read_mask(page)[0].tobytes() == mask.tobytes()
+
+    # Removing the first image removes the mask painted on it.
+    page.locator("[data-reference].is-first [data-remove]").click()
+    expect(page.locator("[data-mask-status]")).to_have_text(
+        "The first image changed, so the mask was removed."
+    )
+    assert not page.evaluate("PlaygroundMaskEditor.hasMask()")
+    assert painted(page) == 0
+    expect(page.locator("[data-clear-mask]")).to_be_hidden()
+    state = form_state(page)
+    assert (state["order"], state["files"]) == ("gallery:12,upload", ["blue.png"])
+
+    # At most 16 in all: the extra ones are refused with a count.
+    page.set_input_files(
+        "[data-reference-picker]", files=[png(8, 8, (i, i, i), f"n{i}.png") for i in range(16)]
+    )
+    expect(page.locator("[data-reference-error]")).to_have_text(
+        "At most 16 reference images: 2 images were ignored."
+    )
+    expect(count).to_have_text("16 of 16 reference images · sent to the edits endpoint")
+    page.evaluate("PlaygroundReferences.clear()")
+    expect(count).to_have_text("")
+    expect(page.locator("[data-mask-row]")).to_be_hidden()
+    expect(page.locator("[data-field=input_fidelity]")).to_be_hidden()
+    expect(page.locator("#generate-form")).not_to_have_class("has-references")
+
+    # A gallery image added by script, then an htmx-style re-render of the whole form.
+    page.evaluate(
+        "image => PlaygroundReferences.addGalleryImage(image)",
+        {"id": 40, "src": "/x/40/", "thumb": "/x/40/t/", "width": 1024, "height": 768},
+    )
+    assert form_state(page)["order"] == "gallery:40"
+    assert page.evaluate("PlaygroundReferences.first()")["width"] == 1024
+    page.evaluate(
+        """html => {
+            document.getElementById("generate-form").outerHTML = html;
+            document.body.dispatchEvent(new CustomEvent("htmx:afterSettle", {bubbles: true}));
+        }""",
+        original_form,
+    )
+    expect(count).to_have_text("1 of 16 reference images · sent to the edits endpoint")
+    assert form_state(page)["order"] == "gallery:12"
+    expect(page.locator("[data-field=input_fidelity]")).to_be_visible()
+
+
+def test_it_refines_an_uploaded_mask_in_the_editor(harness) -> None:  # type: ignore[no-untyped-def]
+    page = harness
+    wide = png(200, 100, (250, 250, 250), "wide.png")
+    page.set_input_files("[data-reference-picker]", files=[wide])
+    page.locator("[data-reference][data-kind=upload]").focus()
+    page.keyboard.press("Alt+Home")
+    assert form_state(page)["order"] == "upload,gallery:12"
+
+    # Black and white, no transparency: white (the left quarter) marks the area to change.
+    upload = Image.new("L", (200, 100), 0)
+    upload.paste(255, (0, 0, 50, 100))
+    buffer = io.BytesIO()
+    upload.save(buffer, "PNG")
+    page.set_input_files(
+        "[data-mask-input]",
+        files=[{"name": "bw.png", "mimeType": "image/png", "buffer": buffer.getvalue()}],
+    )
+    status = page.locator("[data-mask-status]")
+    expect(status).to_have_text(
+        "Mask uploaded: bw.png (used as is if it has transparency; otherwise white marks the area"
+        " to change)"
+    )
+    expect(page.locator("[data-clear-mask]")).to_be_visible()
+
+    page.click("[data-open-mask-editor]")
+    dialog = page.locator("dialog.mask-editor")
+    coverage = dialog.locator("[data-me-coverage]")
+    expect(coverage).to_contain_text("Started from the uploaded mask bw.png")
+    assert painted(page) == pytest.approx(0.25, abs=0.01)
+    dialog.locator("[data-action=apply]").click()  # unchanged: the uploaded file stays
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("document.querySelector('[data-mask-input]').files[0].name") == "bw.png"
+
+    # Brush a little more on the right edge, apply: now a painted mask with both areas.
+    page.click("[data-open-mask-editor]")
+    canvas = dialog.locator("canvas.me-mask")
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.8, steps=6)
+    page.mouse.up()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(status).to_contain_text("Mask painted:")
+    mask, meta = read_mask(page)
+    assert meta["name"] == "mask.png" and mask.size == (200, 100)
+    alpha = mask.getchannel("A")
+    assert alpha.getpixel((10, 50)) == 0  # from the upload
+    assert alpha.getpixel((180, 50)) == 0  # brushed
+    assert alpha.getpixel((110, 50)) == 255
+
+    page.click("[data-clear-mask]")
+    expect(status).to_have_text("No mask: the whole image may change.")
+    assert not page.evaluate("PlaygroundMaskEditor.hasMask()")
+    assert painted(page) == 0
