@@ -16,6 +16,7 @@ from playground.inputs.images import (
 )
 from playground.inputs.models import InputFile
 from playground.inputs.storage import store_input, store_mask
+from playground.providers.client import FileTuple
 
 MAX_REFERENCES = 16
 
@@ -170,17 +171,16 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def upstream_files(generation: Generation) -> tuple[list[tuple[str, bytes, str]], Any]:
-    """The (name, bytes, type) tuples the SDK sends for an edit, and the mask tuple or None."""
-    images = []
-    for item in generation.inputs.select_related("input_file"):
-        stored = item.input_file
-        with stored.file.open("rb") as handle:
-            images.append(
-                (f"image-{item.position + 1}.{stored.format}", handle.read(), stored.content_type)
-            )
-    mask = None
-    if generation.mask_id:
-        with generation.mask.file.open("rb") as handle:
-            mask = ("mask.png", handle.read(), "image/png")
+def upstream_files(generation: Generation) -> tuple[list[FileTuple], FileTuple | None]:
+    """The references and mask of an edit as open files for the SDK to stream; the caller
+    closes them (UpstreamRequest.close)."""
+    images: list[FileTuple] = [
+        (
+            f"image-{item.position + 1}.{item.input_file.format}",
+            item.input_file.file.open("rb"),
+            item.input_file.content_type,
+        )
+        for item in generation.inputs.select_related("input_file")
+    ]
+    mask = ("mask.png", generation.mask.file.open("rb"), "image/png") if generation.mask else None
     return images, mask

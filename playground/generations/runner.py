@@ -100,8 +100,9 @@ def _run_claimed(generation: Generation) -> None:
         return
 
     started = time.monotonic()
+    request = upstream_request(generation)
     try:
-        result = call_images_api(provider, upstream_request(generation), _hooks(generation.pk))
+        result = call_images_api(provider, request, _hooks(generation.pk))
     except UpstreamError as error:
         if error.outcome != Outcome.CANCELLED:
             finish(
@@ -112,6 +113,8 @@ def _run_claimed(generation: Generation) -> None:
                 upstream_seconds=time.monotonic() - started,
             )
         return
+    finally:
+        request.close()
     upstream_seconds = time.monotonic() - started
 
     # Whatever arrived is kept, even if the person cancelled while it was on its way.

@@ -105,6 +105,8 @@ def draw_labels(image: Image.Image, request: ImageRequest, index: int) -> None:
     left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=big, spacing=unit // 80)
     pad = unit // 40
     x, y = (width - (right - left)) // 2, (height - (bottom - top)) // 2
+    if request.kind == "edits":
+        y = unit // 5  # near the top, so the banner never hides the edited (hatched) area
     banner = (x - pad, y - pad, x + right - left + pad, y + bottom - top + pad)
     draw.rounded_rectangle(banner, radius=pad, fill=(20, 20, 28, 255))
     draw.multiline_text(

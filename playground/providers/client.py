@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import openai
 from django.conf import settings
@@ -26,7 +26,9 @@ logger = logging.getLogger(__name__)
 WATCH_INTERVAL_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 60.0
 
-FileTuple = tuple[str, bytes, str]  # (file name, bytes, MIME type) as the SDK takes them
+# (file name, bytes or an open binary file, MIME type), as the SDK takes them; open files are
+# streamed, so sixteen large references are never all in memory at once.
+FileTuple = tuple[str, bytes | BinaryIO, str]
 
 
 @dataclass
@@ -39,6 +41,17 @@ class UpstreamRequest:
     @property
     def streaming(self) -> bool:
         return bool(self.params.get("partial_images"))
+
+    def rewind(self) -> None:
+        """Put open files back at their start (before each attempt)."""
+        for _, content, _ in [*self.images, *([self.mask] if self.mask else [])]:
+            if hasattr(content, "seek"):
+                content.seek(0)
+
+    def close(self) -> None:
+        for _, content, _ in [*self.images, *([self.mask] if self.mask else [])]:
+            if hasattr(content, "close"):
+                content.close()
 
 
 @dataclass
@@ -173,6 +186,7 @@ def _as_upstream_error(exc: BaseException) -> BaseException:
 
 def _call_once(client: openai.OpenAI, request: UpstreamRequest, hooks: CallHooks) -> UpstreamResult:
     kwargs = dict(request.params)
+    request.rewind()
     if request.operation == "edit":
         kwargs["image"] = request.images
         if request.mask:

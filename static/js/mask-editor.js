@@ -1013,6 +1013,7 @@
     if (state.key !== first.key) {
       resetHistory(state);
       state.key = first.key;
+      state.size = null; // a new default suited to the new image
     }
     session = { form: form, state: state, first: first, width: 0, height: 0, opener: document.activeElement };
     state.committed = state.ops.slice();
@@ -1251,6 +1252,7 @@
     }
     if (!detail.firstChanged) return;
     state.key = detail.first ? detail.first.key : null;
+    state.size = null;
     if (state.source === "painted") {
       removeMask(form, "The first image changed, so the mask was removed.", "warn");
     } else if (state.source === "uploaded") {

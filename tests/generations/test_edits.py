@@ -197,3 +197,14 @@ def test_it_serves_inputs_and_mask_only_to_the_owner(client, alice, bob, provide
     client.force_login(bob)
     for url in urls:
         assert client.get(url).status_code == 404, url
+
+
+def test_it_resends_the_same_files_after_a_transient_failure(logged_in, upstream):
+    data = {**FORM, "image[]": [upload("a.png", png((320, 200)))]}
+    logged_in.post("/generations/", data)
+    job = Generation.objects.get()
+    upstream.set_faults(["503"])
+    run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == "succeeded" and job.attempts == 2
+    assert [r["image_sizes"] for r in upstream.requests] == [[[320, 200]], [[320, 200]]]
