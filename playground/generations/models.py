@@ -114,6 +114,30 @@ class Generation(models.Model):
         """One slot per image still to come, so the card keeps its shape while it runs."""
         return range(max(0, self.n - len(self.latest_previews())))
 
+    def copy_for_rerun(self) -> "Generation":
+        """A new queued job with the same model, prompt, parameters, references and mask."""
+        copy = Generation.objects.create(
+            owner=self.owner,
+            provider=Provider.objects.default(),
+            model=self.model,
+            operation=self.operation,
+            prompt=self.prompt,
+            params=self.params,
+            mask=self.mask,
+            notices=self.notices,
+        )
+        GenerationInput.objects.bulk_create(
+            GenerationInput(
+                generation=copy,
+                position=item.position,
+                input_file_id=item.input_file_id,
+                source_image_id=item.source_image_id,
+                original_name=item.original_name,
+            )
+            for item in self.inputs.all()
+        )
+        return copy
+
     def cancel(self) -> bool:
         """Cancel if still queued or running; True when this call cancelled it."""
         changed = Generation.objects.filter(pk=self.pk, state__in=self.UNFINISHED_STATES).update(

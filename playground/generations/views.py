@@ -173,6 +173,22 @@ def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def rerun_generation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run a job again as it was: same parameters, the stored references and mask."""
+    job = _get_generation_for_user(request, pk)
+    with transaction.atomic():
+        copy = job.copy_for_rerun()
+        enqueue_on_commit(copy)
+    if request.htmx:
+        response = render(
+            request, "generations/playground.html#job-card", {"job": copy}, status=201
+        )
+        return trigger_client_event(response, "generation-created", {"id": copy.pk})
+    return redirect("playground")
+
+
+@login_required
 @require_GET
 def preview_file(request: HttpRequest, pk: int, preview_pk: int) -> FileResponse:
     job = _get_generation_for_user(request, pk)

@@ -208,3 +208,35 @@ def test_it_resends_the_same_files_after_a_transient_failure(logged_in, upstream
     job.refresh_from_db()
     assert job.state == "succeeded" and job.attempts == 2
     assert [r["image_sizes"] for r in upstream.requests] == [[[320, 200]], [[320, 200]]]
+
+
+def test_it_runs_an_edit_again_with_the_stored_inputs(client, alice, bob, provider, upstream):
+    client.force_login(alice)
+    data = {
+        **FORM,
+        "image[]": [upload("a.png", png((320, 200))), upload("b.png", png((64, 64), "blue"))],
+        "mask": upload("mask.png", mask_png((320, 200), (0, 0, 50, 50))),
+    }
+    client.post("/generations/", data)
+    original = Generation.objects.get()
+    run_generation_job(original.pk)
+
+    client.force_login(bob)
+    assert client.post(f"/generations/{original.pk}/rerun/").status_code == 404
+    client.force_login(alice)
+    response = client.post(f"/generations/{original.pk}/rerun/", headers={"HX-Request": "true"})
+    assert response.status_code == 201
+    again = Generation.objects.exclude(pk=original.pk).get()
+    assert (again.state, again.params, again.mask_id) == (
+        "queued",
+        original.params,
+        original.mask_id,
+    )
+    assert [i.input_file_id for i in again.inputs.all()] == [
+        i.input_file_id for i in original.inputs.all()
+    ]
+    run_generation_job(again.pk)
+    again.refresh_from_db()
+    assert again.state == "succeeded"
+    assert upstream.requests[-1]["image_sizes"] == [[320, 200], [64, 64]]
+    assert InputFile.objects.count() == 3  # two references and the mask, stored once
