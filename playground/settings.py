@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "playground.inputs",
     "playground.offline_api",
     "playground.generations",
+    "playground.pricing",
     "playground.gallery",
 ]
 

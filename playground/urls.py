@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from playground.core.views import healthz
+from playground.pricing.views import usage_report
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("gallery/", include("playground.gallery.urls")),
+    path("pricing/", include("playground.pricing.urls")),
+    path("usage/", usage_report, name="usage"),
     path("", include("playground.generations.urls")),
 ]

@@ -1,6 +1,7 @@
 import os
 import socket
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -71,6 +72,11 @@ class Generation(models.Model):
     notices = models.JSONField(
         default=list, blank=True, help_text="What was adjusted in the inputs, in plain words."
     )
+    # Cost in USD: the estimate before queuing (a range when quality is auto) and the actual
+    # cost from the `usage` the API returned, priced with the catalog at that time.
+    estimated_usd_low = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    estimated_usd_high = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    actual_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()
 
@@ -84,6 +90,11 @@ class Generation(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state not in self.UNFINISHED_STATES
+
+    @property
+    def cost_usd(self) -> Decimal | None:
+        """What the job counts for: its actual cost, else the high end of its estimate."""
+        return self.actual_usd if self.actual_usd is not None else self.estimated_usd_high
 
     @property
     def n(self) -> int:

@@ -2,14 +2,17 @@
 
 import logging
 import time
+from decimal import Decimal
 
 from django.db.models import F
 from django.utils import timezone
 
+from playground.catalog.models import ImageModel
 from playground.gallery.storage import store_image
 from playground.generations.edit_inputs import upstream_files
 from playground.generations.models import Generation, this_worker
 from playground.generations.previews import store_preview
+from playground.pricing.estimate import actual_cost
 from playground.providers.client import CallHooks, UpstreamRequest, call_images_api
 from playground.providers.errors import Outcome, UpstreamError
 from playground.providers.models import Provider
@@ -62,6 +65,12 @@ def finish(generation_id: int, state: str, **fields: object) -> bool:
             state=state, finished_at=timezone.now(), **fields
         )
     )
+
+
+def priced_usage(model_id: str, usage: dict | None) -> Decimal | None:
+    """The job's actual cost: its usage at the catalog's prices now, when the job ends."""
+    model = ImageModel.objects.filter(model_id=model_id).first()
+    return actual_cost(model, usage) if model is not None else None
 
 
 def upstream_request(generation: Generation) -> UpstreamRequest:
@@ -126,6 +135,7 @@ def _run_claimed(generation: Generation) -> None:
         generation.pk,
         Generation.State.SUCCEEDED,
         usage=result.usage,
+        actual_usd=priced_usage(generation.model, result.usage),
         upstream_seconds=upstream_seconds,
         response_meta={
             "size": result.size,

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,9 @@ from playground.generations.forms import GenerationForm
 from playground.generations.models import Generation, Preview
 from playground.generations.tasks import enqueue_on_commit
 from playground.inputs.models import InputFile
+from playground.pricing.estimate import EstimateInput
+from playground.pricing.panel import estimate_range
+from playground.pricing.spend import budget_refusal
 from playground.providers.models import Provider
 
 RECENT_JOBS = 12
@@ -106,13 +110,38 @@ def _prepare_inputs(request: HttpRequest, form: GenerationForm) -> EditInputs | 
     return inputs
 
 
+def _estimate_or_refuse(
+    request: HttpRequest, form: GenerationForm, inputs: EditInputs
+) -> tuple[Decimal, Decimal] | None:
+    """The request's estimated cost (low, high), or None when the budget cannot cover it."""
+    data = form.cleaned_data
+    estimate = estimate_range(
+        form.image_model,
+        EstimateInput(
+            prompt=data["prompt"],
+            size=data["size"],
+            quality=data["quality"],
+            n=data["n"],
+            partial_images=data.get("partial_images") or 0,
+            references=tuple((r.image.width, r.image.height) for r in inputs.references),
+            input_fidelity=data.get("input_fidelity") if inputs.is_edit else None,
+        ),
+    )
+    if refusal := budget_refusal(request.user, estimate[1]):
+        form.add_error(None, refusal)
+        return None
+    return estimate
+
+
 @login_required
 @require_POST
 def create_generation(request: HttpRequest) -> HttpResponse:
     form = GenerationForm(request.POST)
     form_ok = form.is_valid()
     inputs = _prepare_inputs(request, form)
-    if not form_ok or inputs is None:
+    valid = form_ok and inputs is not None
+    estimate = _estimate_or_refuse(request, form, inputs) if valid else None
+    if estimate is None:
         if inputs is not None:
             inputs.close()
         return _form_error_response(request, form)
@@ -129,6 +158,8 @@ def create_generation(request: HttpRequest) -> HttpResponse:
                 ),
                 prompt=form.cleaned_data["prompt"],
                 params=form.upstream_params(is_edit=inputs.is_edit),
+                estimated_usd_low=estimate[0],
+                estimated_usd_high=estimate[1],
             )
             if inputs.is_edit:
                 created_files = save_edit_inputs(generation, inputs)

@@ -66,6 +66,17 @@
     if (form) form.scrollIntoView({ behavior: "smooth", block: "start" });
   });
 
+  // Values the pricing panel needs without sending the prompt itself or the files.
+  window.playgroundPromptChars = function () {
+    const prompt = document.querySelector("#generate-form [name=prompt]");
+    return prompt ? prompt.value.length : 0;
+  };
+  window.playgroundReferenceSizes = function () {
+    return Array.from(document.querySelectorAll("#generate-form [data-reference]"))
+      .map(function (chip) { return (chip.dataset.width || 0) + "x" + (chip.dataset.height || 0); })
+      .join(",");
+  };
+
   function formatSeconds(seconds) {
     if (seconds < 60) return seconds.toFixed(1) + " s";
     const minutes = Math.floor(seconds / 60);

@@ -122,6 +122,8 @@
       chip.dataset.height = String(img.naturalHeight);
       chip.title = file.name + " · " + img.naturalWidth + "×" + img.naturalHeight;
       label(section);
+      // The pricing panel counts reference pixels: tell it the size is now known.
+      chip.dispatchEvent(new CustomEvent("references:measured", { bubbles: true }));
     }, { once: true });
     img.addEventListener("error", function () {
       if (!chip.isConnected) return;

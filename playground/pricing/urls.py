@@ -1,0 +1,7 @@
+from django.urls import path
+
+from playground.pricing import views
+
+urlpatterns = [
+    path("estimate/", views.pricing_panel, name="pricing-panel"),
+]

@@ -1,0 +1,85 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from playground.catalog.models import ImageModel
+from playground.pricing.panel import estimate_range, panel_input, panel_rows
+from playground.pricing.spend import budget_status
+from playground.pricing.usage import (
+    CHART_HEIGHT,
+    CHART_PAD,
+    CHART_WIDTH,
+    bars,
+    month_bounds,
+    spend_by_day,
+    spend_by_model,
+)
+
+
+@login_required
+@require_GET
+def pricing_panel(request: HttpRequest) -> HttpResponse:
+    """The estimated cost of the form's request at each quality level the model offers."""
+    model = ImageModel.objects.active().filter(model_id=request.GET.get("model", "")).first()
+    model = model or ImageModel.objects.active().first()
+    if model is None:
+        return render(request, "pricing/panel.html", {"model": None})
+    estimate_input, size_problem = panel_input(model, request.GET)
+    low, high = estimate_range(model, estimate_input)
+    budget = budget_status(request.user)
+    left = budget.left
+    rows = [
+        (row, selected, left is not None and row.total_usd > left)
+        for row, selected in panel_rows(model, estimate_input)
+    ]
+    context = {
+        "model": model,
+        "rows": rows,
+        "budget": budget,
+        "request_input": estimate_input,
+        "size_problem": size_problem,
+        "is_auto": estimate_input.quality == "auto",
+        "low": low,
+        "high": high,
+    }
+    return render(request, "pricing/panel.html", context)
+
+
+@login_required
+@require_GET
+def usage_report(request: HttpRequest) -> HttpResponse:
+    """Spend of the signed-in user for one month, by day (chart) and by model."""
+    today = timezone.localdate()
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        month_bounds(year, month)
+    except ValueError:
+        year, month = today.year, today.month
+    start, end = month_bounds(year, month)
+    days = spend_by_day(request.user, start, end)
+    chart, top = bars(days)
+    previous = (start - timedelta(days=1)).strftime("%Y-%m")
+    following = end.strftime("%Y-%m") if end.date() <= today else None
+    context = {
+        "month_label": start.strftime("%B %Y"),
+        "days": days,
+        "models": spend_by_model(request.user, start, end),
+        "total": sum((d.usd for d in days), Decimal(0)),
+        "jobs": sum(d.jobs for d in days),
+        "chart": chart,
+        "chart_top": top,
+        "chart_width": CHART_WIDTH,
+        "chart_height": CHART_HEIGHT,
+        "chart_pad": CHART_PAD,
+        "budget": budget_status(request.user)
+        if (year, month) == (today.year, today.month)
+        else None,
+        "previous_month": previous,
+        "next_month": following,
+    }
+    return render(request, "pricing/usage.html", context)
