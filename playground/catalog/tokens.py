@@ -45,6 +45,14 @@ def output_tokens_per_image(rule: dict[str, Any], quality: str, width: int, heig
     raise ValueError(f"unknown output rule kind: {rule['kind']!r}")
 
 
+def effective_fidelity(requested: str | None, offered: list[str]) -> str:
+    """The input fidelity a request gets: models that take no `input_fidelity` (the
+    gpt-image-2 family) always work at high fidelity; otherwise the default is low."""
+    if not offered:
+        return "high"
+    return requested or "low"
+
+
 def input_image_tokens(width: int, height: int, fidelity: str = "low") -> int:
     """Input tokens of one reference image (gpt-image-1 rule, used as the estimate for all)."""
     if width <= 0 or height <= 0:

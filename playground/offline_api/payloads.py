@@ -7,6 +7,7 @@ from typing import Any
 
 from playground.catalog.tokens import (
     PARTIAL_IMAGE_TOKENS,
+    effective_fidelity,
     estimate_text_tokens,
     input_image_tokens,
     output_tokens_per_image,
@@ -30,7 +31,7 @@ def output_tokens(request: ImageRequest) -> int:
 
 def usage(request: ImageRequest) -> dict[str, Any]:
     text_tokens = estimate_text_tokens(request.prompt)
-    fidelity = request.input_fidelity or "low"
+    fidelity = effective_fidelity(request.input_fidelity, request.model["input_fidelities"])
     image_tokens = sum(input_image_tokens(i.width, i.height, fidelity) for i in request.images)
     out = output_tokens(request)
     return {

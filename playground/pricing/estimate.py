@@ -114,7 +114,8 @@ def output_item(
 def references_item(
     model: Any, references: Sequence[tuple[int, int]], fidelity: str | None
 ) -> LineItem:
-    count = sum(tokens.input_image_tokens(w, h, fidelity or "low") for w, h in references)
+    fidelity = tokens.effective_fidelity(fidelity, model.input_fidelities)
+    count = sum(tokens.input_image_tokens(w, h, fidelity) for w, h in references)
     return LineItem(count, price(count, model.price_image_in))
 
 
@@ -207,5 +208,9 @@ def usd(value: Decimal) -> str:
     if display_places(rounded) != places:  # 0.99996 became 1.000: show it as $1.00
         places = display_places(rounded)
         rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if places == 3 and rounded == rounded.quantize(Decimal("0.01")):
+        rounded = rounded.quantize(Decimal("0.01"))  # $0.50, not $0.500
+    if rounded == 0:
+        return "<$0.0001" if value > 0 else "$0.00"
     sign = "-" if rounded < 0 else ""
     return f"{sign}${abs(rounded)}"

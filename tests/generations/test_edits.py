@@ -106,6 +106,10 @@ def test_it_edits_a_gallery_image_and_records_lineage(logged_in, alice, upstream
     assert "input_fidelity" not in child_job.params  # gpt-image-2 takes none
     run_generation_job(child_job.pk)
     child = child_job.images.get()
+    child_job.refresh_from_db()
+    # gpt-image-2 always works at high input fidelity: 194 tile tokens + 4160 for a square.
+    assert child_job.usage["input_tokens_details"]["image_tokens"] == 194 + 4160
+    assert child_job.actual_usd == child_job.estimated_usd_high
     assert child_job.inputs.get().source_image == parent
 
     child_page = logged_in.get(f"/gallery/{child.pk}/").content.decode()

@@ -46,7 +46,8 @@ def test_it_moves_with_n_size_previews_prompt_and_references(logged_in):
     assert totals(panel(logged_in, partial_images="2"))["high"] == base + Decimal(200 * 30) / 10**6
     assert totals(panel(logged_in, prompt_chars="4000"))["high"] == base + Decimal(1000 * 5) / 10**6
     with_reference = totals(panel(logged_in, reference_sizes="1024x1024"))["high"]
-    assert with_reference == base + Decimal(194 * 8) / 10**6
+    # 194 tile tokens, plus 4160 since the gpt-image-2 family always works at high fidelity.
+    assert with_reference == base + Decimal((194 + 4160) * 8) / 10**6
 
 
 def test_it_shows_auto_quality_as_a_range(logged_in):
