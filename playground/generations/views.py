@@ -188,7 +188,7 @@ def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # 286 stops the card's polling; htmx still swaps in this final state.
             stop = HttpResponseStopPolling()
             stop.content = response.content
-            return stop
+            return trigger_client_event(stop, "job-settled", {"id": job.pk})
         return response
     return render(request, "generations/job.html", {"job": job})
 

@@ -52,6 +52,13 @@ def pricing_panel(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def spend_link(request: HttpRequest) -> HttpResponse:
+    """The header's month-to-date spend, refreshed when a job is created or settles."""
+    return render(request, "pricing/spend_link.html")
+
+
+@login_required
+@require_GET
 def usage_report(request: HttpRequest) -> HttpResponse:
     """Spend of the signed-in user for one month, by day (chart) and by model."""
     today = timezone.localdate()
