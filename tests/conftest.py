@@ -68,5 +68,12 @@ def alice(django_user_model):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def logged_in(client, alice, provider):  # type: ignore[no-untyped-def]
+    """A test client signed in as alice, with the stand-in as the default provider."""
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
 def bob(django_user_model):  # type: ignore[no-untyped-def]
     return django_user_model.objects.create_user("bob", password="bob-password-1")

@@ -14,6 +14,18 @@ JOB_PARAMS: dict[str, Any] = {
     "background": "auto",
     "moderation": "auto",
 }
+# What the playground's form posts for a plain generation (strings, as a browser sends them).
+FORM_FIELDS: dict[str, str] = {
+    "model": "gpt-image-2",
+    "prompt": "a red kite",
+    "size": "1024x1024",
+    "quality": "high",
+    "n": "1",
+    "output_format": "png",
+    "background": "auto",
+    "moderation": "auto",
+}
+
 ROW_FIELDS = {"state", "runs", "worker", "heartbeat_at", "started_at"}
 
 

@@ -1,6 +1,11 @@
 from django.contrib import admin
 
-from playground.catalog.forms import ImageModelAdminForm
+from playground.catalog.forms import (
+    IDENTITY_FIELDS,
+    PARAMETER_FIELDS,
+    PRICE_FIELDS,
+    ImageModelAdminForm,
+)
 from playground.catalog.models import ImageModel
 from playground.pricing.estimate import EstimateInput, estimate_request, usd
 
@@ -22,30 +27,9 @@ class ImageModelAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["model_id", "label"]
     fieldsets = [
-        ("Identity", {"fields": ["model_id", "label", "status", "sort_order"]}),
-        (
-            "Parameters",
-            {
-                "fields": [
-                    "sizes",
-                    "free_size",
-                    "default_size",
-                    "qualities",
-                    "default_quality",
-                    "output_formats",
-                    "backgrounds",
-                    "input_fidelities",
-                    "moderations",
-                    "supports_streaming",
-                    "supports_edits",
-                    "max_n",
-                ]
-            },
-        ),
-        (
-            "Prices (USD per 1M tokens)",
-            {"fields": ["price_text_in", "price_image_in", "price_image_out"]},
-        ),
+        ("Identity", {"fields": IDENTITY_FIELDS}),
+        ("Parameters", {"fields": PARAMETER_FIELDS}),
+        ("Prices (USD per 1M tokens)", {"fields": PRICE_FIELDS}),
         (
             "Output tokens",
             {

@@ -23,6 +23,21 @@ MODERATIONS = (AUTO, "low")
 MAX_N = 10
 FREE_SIZE_INTEGERS = ("multiple", "max_edge", "min_pixels", "max_pixels")
 FREE_SIZE_KEYS = (*FREE_SIZE_INTEGERS, "max_aspect")
+IDENTITY_FIELDS = ("model_id", "label", "status", "sort_order")
+PARAMETER_FIELDS = (
+    "sizes",
+    "free_size",
+    "default_size",
+    "qualities",
+    "default_quality",
+    "output_formats",
+    "backgrounds",
+    "input_fidelities",
+    "moderations",
+    "supports_streaming",
+    "supports_edits",
+    "max_n",
+)
 PRICE_FIELDS = ("price_text_in", "price_image_in", "price_image_out")
 RULE_KINDS = ("table", "formula")
 
@@ -98,22 +113,8 @@ class ImageModelAdminForm(forms.ModelForm):
     class Meta:
         model = ImageModel
         fields = (
-            "model_id",
-            "label",
-            "status",
-            "sort_order",
-            "sizes",
-            "free_size",
-            "default_size",
-            "qualities",
-            "default_quality",
-            "output_formats",
-            "backgrounds",
-            "input_fidelities",
-            "moderations",
-            "supports_streaming",
-            "supports_edits",
-            "max_n",
+            *IDENTITY_FIELDS,
+            *PARAMETER_FIELDS,
             *PRICE_FIELDS,
             "output_rule",
         )

@@ -4,24 +4,15 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from playground.generations.models import Generation
+from tests.jobs import FORM_FIELDS
 
 VALID = {
-    "model": "gpt-image-2",
+    **FORM_FIELDS,
     "prompt": "a red kite over the sea",
-    "size": "1024x1024",
     "quality": "medium",
     "n": "2",
-    "output_format": "png",
-    "background": "auto",
-    "moderation": "auto",
     "partial_images": "1",
 }
-
-
-@pytest.fixture
-def logged_in(client, alice, provider):
-    client.force_login(alice)
-    return client
 
 
 def post(client, htmx: bool = True, **changes):

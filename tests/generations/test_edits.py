@@ -11,18 +11,15 @@ from playground.gallery.models import Image
 from playground.generations.models import Generation, GenerationInput
 from playground.generations.runner import run_generation_job
 from playground.inputs.models import InputFile
+from tests.jobs import FORM_FIELDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FORM = {
+    **FORM_FIELDS,
     "model": "gpt-image-1.5",
     "prompt": "a gift basket with all the items",
-    "size": "1024x1024",
     "quality": "low",
-    "n": "1",
-    "output_format": "png",
-    "background": "auto",
-    "moderation": "auto",
     "input_fidelity": "high",
 }
 
@@ -53,12 +50,6 @@ def media_files(settings) -> set[str]:
         if root.exists()
         else set()
     )
-
-
-@pytest.fixture
-def logged_in(client, alice, provider):
-    client.force_login(alice)
-    return client
 
 
 def test_it_sends_references_in_order_with_the_mask(logged_in, upstream):

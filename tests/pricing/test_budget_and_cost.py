@@ -10,25 +10,11 @@ from playground.catalog.models import ImageModel
 from playground.generations.models import Generation
 from playground.generations.runner import run_generation_job
 from playground.pricing.spend import budget_status
+from tests.jobs import FORM_FIELDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FORM = {
-    "model": "gpt-image-2",
-    "prompt": "a red kite",
-    "size": "1024x1024",
-    "quality": "high",
-    "n": "1",
-    "output_format": "png",
-    "background": "auto",
-    "moderation": "auto",
-}
-
-
-@pytest.fixture
-def logged_in(client, alice, provider):
-    client.force_login(alice)
-    return client
+FORM = FORM_FIELDS
 
 
 def test_it_stores_the_estimate_and_the_actual_cost(logged_in, upstream):

@@ -8,12 +8,6 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client, alice, catalog):
-    client.force_login(alice)
-    return client
-
-
 def totals(page: str) -> dict[str, Decimal]:
     rows = re.findall(r'data-quality="(\w+)" data-total="([\d.]+)"', page)
     return {quality: Decimal(total) for quality, total in rows}
