@@ -68,7 +68,7 @@ def playground(request: HttpRequest) -> HttpResponse:
 def form_controls(request: HttpRequest) -> HttpResponse:
     """The form re-drawn for another model, keeping the values that model takes."""
     form = GenerationForm(initial=request.GET.dict())
-    return render(request, "generations/playground.html#generate-form", {"form": form})
+    return render(request, "generations/playground.html#param-controls", {"form": form})
 
 
 def _form_error_response(request: HttpRequest, form: GenerationForm) -> HttpResponse:
