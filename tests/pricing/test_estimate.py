@@ -61,10 +61,7 @@ def test_it_reproduces_every_published_per_image_price(
 ) -> None:
     result = estimate(catalog_row(model_id), output_only(size, quality), quality)
 
-    # Within a tenth of a cent, or half the last digit when the price is published in cents
-    # (gpt-image-1.5 high 1536x1024: 6208 tokens x $32/M = $0.1987, listed as $0.20).
-    tolerance = max(TENTH_OF_A_CENT, Decimal(5).scaleb(published.as_tuple().exponent - 1))
-    assert abs(result.total_usd - published) <= tolerance
+    assert abs(result.total_usd - published) <= TENTH_OF_A_CENT
     assert result.total_usd == result.images_out.usd
     assert result.text_in.tokens == result.images_in.tokens == 0
 
