@@ -113,6 +113,7 @@ def prepare_edit_inputs(
         inputs.references.append(reference)
         inputs.notices += reference.image.notices
     if problems:
+        inputs.close()
         raise InputsRefused({"image": problems})
 
     if mask_upload is not None:
@@ -124,6 +125,7 @@ def prepare_edit_inputs(
                 mask_upload.name, mask_upload, mask_upload.size, (first.width, first.height)
             )
         except ImageRefused as refused:
+            inputs.close()
             raise InputsRefused({"mask": [str(refused)]}) from refused
         inputs.notices += mask_notices
     return inputs
