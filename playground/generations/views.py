@@ -35,6 +35,9 @@ from playground.providers.models import Provider
 RECENT_JOBS = 12
 
 
+CARD_RELATIONS = ("images", "previews", "inputs")
+
+
 def _get_generation_for_user(request: HttpRequest, pk: int) -> Generation:
     """The job, if it belongs to the signed-in user; 404 otherwise (never 403: no leaks)."""
     return get_object_or_404(Generation.objects.for_user(request.user), pk=pk)
@@ -50,7 +53,7 @@ def _form_context(request: HttpRequest, form: GenerationForm) -> dict[str, Any]:
 def _recent_jobs(request: HttpRequest) -> list[Generation]:
     return list(
         Generation.objects.for_user(request.user)
-        .prefetch_related("images", "previews", "inputs")
+        .prefetch_related(*CARD_RELATIONS)
         .order_by("-created_at", "-id")[:RECENT_JOBS]
     )
 
@@ -181,7 +184,9 @@ def create_generation(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _get_generation_for_user(request, pk)
+    # Polled twice a second while the job runs: fetch what the card shows in a fixed few queries.
+    jobs = Generation.objects.for_user(request.user).prefetch_related(*CARD_RELATIONS)
+    job = get_object_or_404(jobs, pk=pk)
     if request.htmx:
         response = render(request, "generations/playground.html#job-card", {"job": job})
         if job.is_finished:

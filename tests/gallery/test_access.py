@@ -1,6 +1,8 @@
 """Each user sees only their own jobs and images: everyone else gets 404, never the bytes."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from playground.generations.models import Generation
 from playground.generations.runner import run_generation_job
@@ -61,3 +63,11 @@ def test_it_lists_only_your_own_work(client, alice, bob, finished_job):
     client.force_login(alice)
     assert "a secret garden" in client.get("/").content.decode()
     assert "a secret garden" in client.get("/gallery/").content.decode()
+
+
+def test_it_polls_a_job_card_in_a_fixed_number_of_queries(client, alice, finished_job):
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/generations/{finished_job.pk}/", headers={"HX-Request": "true"})
+    assert response.status_code == 286
+    assert len(queries) <= 6  # session, user, job, and one each for images, previews, inputs
