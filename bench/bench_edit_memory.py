@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench_jobs import BenchError, login, progress, read_credentials, running_stack
+from bench_jobs import JOB_FIELDS, BenchError, login, progress, read_credentials, running_stack
 from PIL import Image
 
 REFERENCES = 16
@@ -80,15 +80,10 @@ def peak_mb(pid: int) -> float:
 def post_edit(port: int, cookies: dict[str, str], files: list[Path]) -> tuple[int, float]:
     boundary = uuid.uuid4().hex
     fields = {
+        **JOB_FIELDS,
         "csrfmiddlewaretoken": cookies["csrftoken"],
         "model": "gpt-image-1.5",
         "prompt": "a gift basket containing all the items from the reference pictures",
-        "size": "1024x1024",
-        "quality": "low",
-        "n": "1",
-        "output_format": "png",
-        "background": "auto",
-        "moderation": "auto",
         "image_order": ",".join(["upload"] * len(files)),
     }
     parts, length = multipart(fields, files, boundary)

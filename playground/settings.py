@@ -104,7 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "playground.core.context_processors.offline_mode",
+                "playground.core.context_processors.page_header",
             ],
         },
     },

@@ -8,7 +8,7 @@ from playground.pricing.spend import month_totals
 from playground.providers.models import Provider
 
 
-def offline_mode(request: HttpRequest) -> dict[str, Any]:
+def page_header(request: HttpRequest) -> dict[str, Any]:
     """Offline demo mode and month-to-date spend for the page header.
 
     Both are callables, which templates call only when they use them, so the partials that
