@@ -23,6 +23,8 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         },
+        # The default hasher is slow by design; tests create many users.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         UPSTREAM_BACKOFF_SECONDS=0.05,
         UPSTREAM_TIMEOUT_SECONDS=10,
     )

@@ -2,14 +2,15 @@
 
 import hashlib
 import threading
-import time
 
 import pytest
 
 from playground.catalog.tokens import formula_output_tokens
 from playground.generations.models import Generation
 from playground.generations.runner import run_generation_job
+from playground.providers import client as provider_client
 from tests.jobs import make_job
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,15 +52,21 @@ def test_it_stores_live_previews_while_streaming(alice, provider, upstream):
     assert job.usage["output_tokens"] == formula_output_tokens(16, 1024, 1024) + 2 * 100
 
 
-def test_it_retries_a_rate_limit_honouring_retry_after(alice, provider, upstream):
+def test_it_retries_a_rate_limit_honouring_retry_after(alice, provider, upstream, monkeypatch):
+    waits: list[float] = []
+
+    def sleep(seconds: float, hooks: object) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(provider_client, "_sleep_unless_cancelled", sleep)
     upstream.set_faults(["429"])
     job = make_job(alice, provider)
-    started = time.monotonic()
     run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.state == "succeeded", job.error_message
     assert job.attempts == 2
-    assert time.monotonic() - started >= 0.9  # the stand-in asks for a 1 s wait
+    assert [request.get("fault") for request in upstream.requests] == ["429", None]
+    assert waits == [1.0]  # the stand-in's Retry-After, not the (0.05 s) backoff of the tests
 
 
 def test_it_fails_with_plain_words_when_the_service_stays_down(alice, provider, upstream, settings):
@@ -127,17 +134,22 @@ def test_it_recovers_from_a_dropped_connection(alice, provider, upstream):
     assert job.state == "succeeded" and job.attempts == 2
 
 
-def test_it_stops_waiting_when_the_job_is_cancelled(alice, provider, upstream):
-    upstream.set_latency(5)
+def test_it_stops_waiting_when_the_job_is_cancelled(alice, provider, upstream, monkeypatch):
+    # The stand-in answers only once the test lets it: the runner can only stop on the cancel.
+    answer = threading.Event()
+    monkeypatch.setattr(upstream, "wait", lambda seconds: answer.wait(60))
     job = make_job(alice, provider)
     runner = threading.Thread(target=run_generation_job, args=(job.pk,))
-    started = time.monotonic()
     runner.start()
-    while Generation.objects.get(pk=job.pk).state != "running":
-        time.sleep(0.05)
-    assert job.cancel()
-    runner.join(timeout=10)
-    assert time.monotonic() - started < 4
+    try:
+        assert wait_for(lambda: len(upstream.requests) == 1, timeout=10), "no upstream call"
+        assert Generation.objects.get(pk=job.pk).state == "running"
+        assert job.cancel()
+        runner.join(timeout=10)
+        assert not runner.is_alive(), "the runner kept waiting on the upstream after the cancel"
+    finally:
+        answer.set()
+        runner.join(timeout=10)
     job.refresh_from_db()
     assert job.state == "cancelled" and job.images.count() == 0
 

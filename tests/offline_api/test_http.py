@@ -4,7 +4,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -95,18 +95,22 @@ def test_it_can_disable_the_control_endpoints() -> None:
         api.stop()
 
 
-def test_it_serves_64_slow_requests_concurrently(api: OfflineImagesAPI, client) -> None:
+def test_it_serves_64_slow_requests_concurrently(
+    api: OfflineImagesAPI, client, monkeypatch
+) -> None:
     client.images.generate(model="gpt-image-2", prompt="together")  # renders once, then cached
-    api.set_latency(1.0)
+    # Each request's latency lasts until all 64 are waiting at once: a server that held fewer
+    # at a time would break the barrier (after its timeout) and the requests would fail.
+    together = threading.Barrier(64, timeout=30)
+    monkeypatch.setattr(api, "wait", lambda seconds: together.wait())
 
     def one(_: int) -> int:
         result = client.images.generate(model="gpt-image-2", prompt="together")
         return len(result.data or [])
 
-    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=64) as pool:
         assert sum(pool.map(one, range(64))) == 64
-    assert time.monotonic() - started < 6  # serially this would take 64 s
+    assert not together.broken
 
 
 def test_it_runs_as_a_management_command() -> None:

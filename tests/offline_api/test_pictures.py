@@ -1,7 +1,6 @@
 """The procedural pictures: exact sizes, formats, alpha, determinism, the visible mask."""
 
 import io
-import time
 from typing import Any
 
 import pytest
@@ -80,11 +79,23 @@ def test_it_draws_the_prompt_and_index_so_pictures_differ_per_index() -> None:
     assert pictures.caption_lines("a b c d e f g h i j") == ["a b c d e f g h ..."]
 
 
-def test_it_renders_1024_pictures_fast() -> None:
+def test_it_renders_1024_pictures_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What keeps it fast, checked without a clock: the per-pixel colouring is done at 256x256
+    and only scaled up, and the PNG is written at zlib's fastest level."""
+    coloured: list[tuple[int, int]] = []
+    colorize = pictures.ImageOps.colorize
+
+    def spy(image: Image.Image, *args: Any, **kwargs: Any) -> Image.Image:
+        coloured.append(image.size)
+        return colorize(image, *args, **kwargs)
+
+    monkeypatch.setattr(pictures.ImageOps, "colorize", spy)
     request = generation(prompt="speed check", quality="high")
-    started = time.perf_counter()
-    pictures.encode_for(request, pictures.render(request, 0))
-    assert time.perf_counter() - started < 0.5
+    data = pictures.encode_for(request, pictures.render(request, 0))
+    assert coloured == [(256, 256)]
+    assert decode(data).size == (1024, 1024)
+    idat = data.index(b"IDAT")
+    assert data[idat + 5] >> 6 == 0  # the zlib header's FLEVEL: 0 is the fastest compressor
 
 
 def test_it_fills_the_masked_area_visibly() -> None:

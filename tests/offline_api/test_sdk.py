@@ -2,7 +2,7 @@
 
 import base64
 import io
-import time
+import threading
 
 import httpx2
 import openai
@@ -78,17 +78,26 @@ def test_it_streams_edits_with_n_images(client: openai.OpenAI) -> None:
     assert [e.type for e in stream] == ["image_edit.partial_image", "image_edit.completed"] * 2
 
 
-def test_it_spreads_latency_over_stream_events(api: OfflineImagesAPI, client) -> None:
+def test_it_spreads_latency_over_stream_events(api: OfflineImagesAPI, client, monkeypatch) -> None:
     api.set_latency(0.6)
-    started = time.monotonic()
-    arrivals = [
-        time.monotonic() - started
-        for _ in client.images.generate(
-            model="gpt-image-2", prompt="slow", stream=True, partial_images=2
-        )
-    ]
-    assert 0.5 < arrivals[-1] < 3
-    assert arrivals[0] < arrivals[-1] - 0.3  # previews arrive before the end
+    received = threading.Semaphore(0)
+    waits: list[tuple[float, bool]] = []
+
+    def wait(seconds: float) -> None:
+        # Before each event after the first: had the client already received the one before?
+        # Only a response that streams lets it (a buffered one would time out here).
+        waits.append((seconds, received.acquire(timeout=10) if waits else True))
+
+    monkeypatch.setattr(api, "wait", wait)
+    events = []
+    for event in client.images.generate(
+        model="gpt-image-2", prompt="slow", stream=True, partial_images=2
+    ):
+        events.append(event.type)
+        received.release()
+    assert events == ["image_generation.partial_image"] * 2 + ["image_generation.completed"]
+    assert [seconds for seconds, _ in waits] == pytest.approx([0.2, 0.2, 0.2])  # 0.6 s, spread
+    assert all(streamed for _, streamed in waits)  # previews arrive before the end
 
 
 def test_it_edits_with_two_images_and_a_mask(api: OfflineImagesAPI, client) -> None:
