@@ -51,16 +51,17 @@ def gallery(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    image = _get_image_for_user(request, pk)
+    # A fixed few queries, however many siblings, references and edits the image has.
+    images = Image.objects.for_user(request.user).select_related("generation")
+    image = get_object_or_404(images, pk=pk)
     job = image.generation
     context = {
         "image": image,
-        "siblings": job.images.exclude(pk=image.pk),
+        "siblings": list(job.images.exclude(pk=image.pk)),
         # Lineage: the references this image was made from, and the edits made from it.
-        "inputs": job.inputs.select_related("input_file", "source_image"),
-        "children": Image.objects.for_user(request.user)
-        .filter(generation__inputs__source_image=image)
-        .distinct(),
+        "inputs": list(job.inputs.select_related("source_image")),
+        # A subquery, not a join: no repeats when one edit used this image twice, no DISTINCT.
+        "children": list(images.filter(generation__in=image.used_as_input.values("generation"))),
     }
     return render(request, "gallery/image.html", context)
 
