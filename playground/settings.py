@@ -84,11 +84,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "playground.core.middleware.BadInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "playground.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "playground.urls"
@@ -169,6 +171,9 @@ TASKS = {
 }
 # Jobs running at once in one worker process; each waits on one upstream call.
 WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 32)
+# On SIGTERM a worker stops claiming jobs and lets running ones finish for this long, then
+# gives the rest back to the queue (a planned stop never counts as a crash).
+WORKER_GRACE_SECONDS = float(env_str("WORKER_GRACE_SECONDS", "60"))
 
 # Upstream calls: total attempts for transient failures, and the per-request timeout.
 UPSTREAM_MAX_ATTEMPTS = env_int("UPSTREAM_MAX_ATTEMPTS", 4)

@@ -26,7 +26,7 @@ FORM_FIELDS: dict[str, str] = {
     "moderation": "auto",
 }
 
-ROW_FIELDS = {"state", "runs", "worker", "heartbeat_at", "started_at"}
+ROW_FIELDS = {"state", "runs", "crashes", "worker", "heartbeat_at", "started_at"}
 
 
 def make_job(owner: Any, provider: Any = None, **changes: Any) -> Generation:

@@ -12,12 +12,22 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_worker(log_path: Path, concurrency: int = 8) -> subprocess.Popen:
-    database = connection.settings_dict["NAME"]
+def child_database_url() -> str:
+    """The test run's own database (not the one in settings), for a child process."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
+def start_worker(
+    log_path: Path, concurrency: int = 8, grace_seconds: float = 5.0
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "playground.settings",
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": child_database_url(),
         "DATA_DIR": str(Path(settings.MEDIA_ROOT).parent),
         "SECRET_KEY": settings.SECRET_KEY,
         "UPSTREAM_BACKOFF_SECONDS": "0.05",
@@ -25,7 +35,15 @@ def start_worker(log_path: Path, concurrency: int = 8) -> subprocess.Popen:
     }
     log = log_path.open("ab")
     return subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker", "--interval", "0.1"],
+        [
+            sys.executable,
+            "manage.py",
+            "run_worker",
+            "--interval",
+            "0.1",
+            "--grace-seconds",
+            str(grace_seconds),
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -37,7 +55,7 @@ def stop_worker(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

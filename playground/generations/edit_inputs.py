@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 
+from playground.core.query import parse_id
 from playground.gallery.models import Image
 from playground.generations.models import Generation, GenerationInput
 from playground.inputs.images import (
@@ -45,9 +46,55 @@ class EditInputs:
     def is_edit(self) -> bool:
         return bool(self.references)
 
+    def reference_sizes(self) -> tuple[tuple[int, int], ...]:
+        return tuple((r.image.width, r.image.height) for r in self.references)
+
+    def attach(self, generation: Generation) -> list[InputFile]:
+        return save_edit_inputs(generation, self)
+
     def close(self) -> None:
         for reference in self.references:
             reference.image.source.close()
+
+
+@dataclass
+class StoredInputs:
+    """The references and mask an earlier job was sent with, for running it again."""
+
+    items: list[GenerationInput]
+    mask: InputFile | None = None
+    notices: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, job: Generation) -> "StoredInputs":
+        items = list(job.inputs.select_related("input_file"))
+        return cls(items=items, mask=job.mask, notices=list(job.notices))
+
+    @property
+    def is_edit(self) -> bool:
+        return bool(self.items)
+
+    def reference_sizes(self) -> tuple[tuple[int, int], ...]:
+        return tuple((item.input_file.width, item.input_file.height) for item in self.items)
+
+    def attach(self, generation: Generation) -> list[InputFile]:
+        GenerationInput.objects.bulk_create(
+            GenerationInput(
+                generation=generation,
+                position=item.position,
+                input_file_id=item.input_file_id,
+                source_image_id=item.source_image_id,
+                original_name=item.original_name,
+            )
+            for item in self.items
+        )
+        generation.mask = self.mask
+        generation.notices = self.notices
+        generation.save(update_fields=["mask", "notices"])
+        return []  # nothing new was stored: the files are shared with the earlier job
+
+    def close(self) -> None:
+        pass
 
 
 def _ordered_sources(
@@ -75,11 +122,10 @@ def _ordered_sources(
 
 
 def _gallery_reference(owner: Any, image_id: str) -> Reference:
-    image = (
-        Image.objects.for_user(owner).filter(pk=image_id).first() if image_id.isdigit() else None
-    )
+    pk = parse_id(image_id)  # ASCII digits in a database's range; anything else is no image
+    image = Image.objects.for_user(owner).filter(pk=pk).first() if pk is not None else None
     if image is None:
-        raise ImageRefused(f"gallery image {image_id}", "not found in your gallery")
+        raise ImageRefused(f"gallery image {image_id[:40]}", "not found in your gallery")
     handle = image.file.open("rb")
     return Reference(
         normalize_reference(image.download_name, handle, image.byte_size), source_image=image
@@ -159,14 +205,6 @@ def save_edit_inputs(generation: Generation, inputs: EditInputs) -> list[InputFi
     generation.notices = inputs.notices
     generation.save(update_fields=["mask", "notices"])
     return created
-
-
-def delete_stored_files(rows: list[InputFile]) -> None:
-    """Remove the files of inputs whose rows were rolled back with a refused request."""
-    for row in rows:
-        for field_file in (row.file, row.thumbnail):
-            if field_file.name:
-                field_file.storage.delete(field_file.name)
 
 
 def _sha256(data: bytes) -> str:

@@ -90,7 +90,14 @@ class GenerationForm(forms.Form):
         if wanted in by_id:
             return by_id[wanted]
         if self.is_bound:
-            return None  # an unknown model: the field's own validation reports it
+            # An unknown or retired model: the field's own validation reports it. Compared in
+            # Python: a lookup would send whatever was posted (NUL bytes too) to the database.
+            retired = ImageModel.objects.exclude(status=ImageModel.Status.ACTIVE)
+            if wanted in set(retired.values_list("model_id", flat=True)):
+                self.fields["model"].error_messages["invalid_choice"] = (
+                    f"{wanted} is retired and no longer offered; choose another model."
+                )
+            return None
         return self.models[0] if self.models else None
 
     def _fit_fields_to(self, model: ImageModel | None) -> None:

@@ -54,6 +54,9 @@ class Generation(models.Model):
     response_meta = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Upstream calls made.")
     runs = models.PositiveSmallIntegerField(default=0, help_text="Times a worker started it.")
+    crashes = models.PositiveSmallIntegerField(
+        default=0, help_text="Times its worker died while running it (a planned stop is not one)."
+    )
     task_id = models.CharField(max_length=64, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -124,30 +127,6 @@ class Generation(models.Model):
     def placeholders(self) -> range:
         """One slot per image still to come, so the card keeps its shape while it runs."""
         return range(max(0, self.n - len(self.latest_previews())))
-
-    def copy_for_rerun(self) -> "Generation":
-        """A new queued job with the same model, prompt, parameters, references and mask."""
-        copy = Generation.objects.create(
-            owner=self.owner,
-            provider=Provider.objects.default(),
-            model=self.model,
-            operation=self.operation,
-            prompt=self.prompt,
-            params=self.params,
-            mask=self.mask,
-            notices=self.notices,
-        )
-        GenerationInput.objects.bulk_create(
-            GenerationInput(
-                generation=copy,
-                position=item.position,
-                input_file_id=item.input_file_id,
-                source_image_id=item.source_image_id,
-                original_name=item.original_name,
-            )
-            for item in self.inputs.all()
-        )
-        return copy
 
     def cancel(self) -> bool:
         """Cancel if still queued or running; True when this call cancelled it."""

@@ -1,10 +1,13 @@
-"""Jobs whose worker died: put back in the queue once, then failed with a clear reason."""
+"""Jobs that lost their worker or their task: queued again, or settled with a clear reason."""
 
 import logging
 import os
 import socket
+import uuid
 from datetime import timedelta
 
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from playground.generations.models import Generation
@@ -13,7 +16,12 @@ from playground.generations.runner import HEARTBEAT_SECONDS
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=HEARTBEAT_SECONDS * 4)
-MAX_RUNS = 2
+# A job whose worker died this many times is failed rather than queued again: it may be
+# the job itself that kills workers. A planned stop (SIGTERM) gives jobs back without a crash.
+MAX_CRASHES = 2
+# A queued job's task row commits with it; this margin only covers clock and read skew.
+LOST_TASK_AFTER = timedelta(seconds=10)
+LOST_TASK_BATCH = 500
 
 
 def _process_is_alive(pid: int) -> bool:
@@ -37,38 +45,52 @@ def worker_is_gone(generation: Generation, now: timezone.datetime) -> bool:
 
 
 def recover_orphaned_jobs() -> int:
-    """Requeue or fail running jobs whose worker is gone; returns how many were handled."""
-    from playground.generations.tasks import enqueue_on_commit
-
+    """Requeue or settle running jobs whose worker is gone, and queued jobs whose task is
+    lost; returns how many were handled."""
     now = timezone.now()
     handled = 0
     for generation in Generation.objects.filter(state=Generation.State.RUNNING):
-        if not worker_is_gone(generation, now):
-            continue
-        running = Generation.objects.filter(pk=generation.pk, state=Generation.State.RUNNING)
-        if generation.runs < MAX_RUNS and not generation.images.exists():
-            if running.update(state=Generation.State.QUEUED, worker="", heartbeat_at=None):
+        if worker_is_gone(generation, now):
+            _recover_crashed(generation, now)
+            _fail_task_result(generation.task_id)
+            handled += 1
+    return handled + requeue_lost_tasks(now)
+
+
+def _recover_crashed(generation: Generation, now: timezone.datetime) -> None:
+    from playground.generations.tasks import enqueue_in_transaction
+
+    crashes = generation.crashes + 1
+    running = Generation.objects.filter(pk=generation.pk, state=Generation.State.RUNNING)
+    with transaction.atomic():
+        if generation.images.exists():
+            # Its images arrived before the worker died: they are in the gallery, so the job
+            # succeeded; without usage its estimate counts as its cost.
+            running.update(state=Generation.State.SUCCEEDED, finished_at=now, crashes=crashes)
+            logger.warning("generation %s: worker stopped after its images arrived", generation.pk)
+        elif crashes < MAX_CRASHES:
+            if running.update(
+                state=Generation.State.QUEUED, worker="", heartbeat_at=None, crashes=crashes
+            ):
+                enqueue_in_transaction(generation)
                 logger.warning("generation %s: worker stopped, queued again", generation.pk)
-                enqueue_on_commit(generation)
         else:
             running.update(
                 state=Generation.State.FAILED,
                 finished_at=now,
+                crashes=F("crashes") + 1,
                 error_code="worker_lost",
                 error_message=(
-                    f"The worker running this job stopped unexpectedly ({generation.runs} "
-                    "times). The job was not completed; submit it again."
+                    f"The worker running this job stopped unexpectedly ({crashes} times). "
+                    "The job was not completed; submit it again."
                 ),
             )
             logger.warning("generation %s: worker stopped, marked failed", generation.pk)
-        _fail_task_result(generation.task_id)
-        handled += 1
-    return handled
 
 
 def _fail_task_result(task_id: str) -> None:
     """Settle the dead worker's task row too, so the task table does not keep it running."""
-    if not task_id:
+    if not _uses_database_tasks() or not _is_uuid(task_id):
         return
     from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
@@ -79,3 +101,57 @@ def _fail_task_result(task_id: str) -> None:
         exception_class_path="builtins.RuntimeError",
         traceback="The worker process running this task stopped.",
     )
+
+
+def requeue_lost_tasks(now: timezone.datetime) -> int:
+    """Give a new task to queued jobs whose task is missing or already over."""
+    if not _uses_database_tasks():
+        return 0
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from playground.generations.tasks import enqueue_in_transaction
+
+    queued = list(
+        Generation.objects.filter(
+            state=Generation.State.QUEUED, created_at__lt=now - LOST_TASK_AFTER
+        ).values_list("pk", "task_id")[:LOST_TASK_BATCH]
+    )
+    task_ids = [task_id for _, task_id in queued if _is_uuid(task_id)]
+    live = {
+        str(pk)
+        for pk in DBTaskResult.objects.filter(
+            pk__in=task_ids, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+        ).values_list("pk", flat=True)
+    }
+    requeued = 0
+    for pk, task_id in queued:
+        if task_id in live:
+            continue
+        with transaction.atomic():
+            job = (
+                Generation.objects.select_for_update()
+                .filter(pk=pk, state=Generation.State.QUEUED, task_id=task_id)
+                .first()
+            )
+            if job is None:
+                continue  # started, cancelled or given a task meanwhile
+            enqueue_in_transaction(job)
+        logger.warning("generation %s had no task to run it: queued again", pk)
+        requeued += 1
+    return requeued
+
+
+def _uses_database_tasks() -> bool:
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -1,9 +1,12 @@
 """Running one generation job: claim it, call the provider, store what comes back."""
 
 import logging
+import threading
 import time
 from decimal import Decimal
+from typing import Any
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -13,7 +16,7 @@ from playground.generations.edit_inputs import upstream_files
 from playground.generations.models import Generation, this_worker
 from playground.generations.previews import store_preview
 from playground.pricing.estimate import actual_cost
-from playground.providers.client import CallHooks, UpstreamRequest, call_images_api
+from playground.providers.client import CallHooks, UpstreamRequest, UpstreamResult, call_images_api
 from playground.providers.errors import Outcome, UpstreamError
 from playground.providers.models import Provider
 
@@ -21,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 CANCEL_CHECK_SECONDS = 1.0
 HEARTBEAT_SECONDS = 10.0
+
+# Set by a stopping worker once its grace period is over: running jobs stop waiting on the
+# upstream and go back to the queue for another worker (a planned stop, not a crash).
+giving_back = threading.Event()
 
 
 class JobWatch:
@@ -32,6 +39,8 @@ class JobWatch:
         self.last_beat = time.monotonic()
 
     def should_cancel(self) -> bool:
+        if giving_back.is_set():
+            return True
         now = time.monotonic()
         if now - self.last_beat >= HEARTBEAT_SECONDS:
             Generation.objects.filter(pk=self.generation_id).update(heartbeat_at=timezone.now())
@@ -67,6 +76,35 @@ def finish(generation_id: int, state: str, **fields: object) -> bool:
     )
 
 
+def settle_with_images(generation_id: int, state: str, **fields: object) -> None:
+    """Settle a job that received images: they were billed, so their cost always counts.
+
+    A job cancelled (or failed) meanwhile keeps its state but still records what arrived.
+    """
+    if finish(generation_id, state, **fields):
+        return
+    money = {k: v for k, v in fields.items() if k in ("usage", "actual_usd", "upstream_seconds")}
+    Generation.objects.filter(pk=generation_id).exclude(
+        state__in=Generation.UNFINISHED_STATES
+    ).update(**money)
+
+
+def give_back(generation_id: int, state: str = Generation.State.RUNNING) -> bool:
+    """Put a job back in the queue with a new task, because this worker is stopping."""
+    from playground.generations.tasks import enqueue_in_transaction
+
+    with transaction.atomic():
+        job = Generation.objects.filter(pk=generation_id, state=state).first()
+        if job is None or job.images.exists():
+            return False
+        Generation.objects.filter(pk=job.pk).update(
+            state=Generation.State.QUEUED, worker="", heartbeat_at=None, started_at=None
+        )
+        enqueue_in_transaction(job)
+    logger.info("generation %s given back to the queue", generation_id)
+    return True
+
+
 def priced_usage(model_id: str, usage: dict | None) -> Decimal | None:
     """The job's actual cost: its usage at the catalog's prices now, when the job ends."""
     model = ImageModel.objects.filter(model_id=model_id).first()
@@ -81,6 +119,9 @@ def upstream_request(generation: Generation) -> UpstreamRequest:
 
 
 def run_generation_job(generation_id: int) -> None:
+    if giving_back.is_set():
+        give_back(generation_id, state=Generation.State.QUEUED)  # a fresh task for another worker
+        return
     if not claim(generation_id):
         return  # cancelled before it started, or already taken
     try:
@@ -113,37 +154,71 @@ def _run_claimed(generation: Generation) -> None:
     try:
         result = call_images_api(provider, request, _hooks(generation.pk))
     except UpstreamError as error:
-        if error.outcome != Outcome.CANCELLED:
-            finish(
-                generation.pk,
-                Generation.State.FAILED,
-                error_code=error.outcome,
-                error_message=error.message,
-                upstream_seconds=time.monotonic() - started,
-            )
+        _settle_error(generation, error, time.monotonic() - started)
         return
     finally:
         request.close()
-    upstream_seconds = time.monotonic() - started
-
     # Whatever arrived is kept, even if the person cancelled while it was on its way.
+    _store(generation, result)
+    settle_with_images(
+        generation.pk,
+        Generation.State.SUCCEEDED,
+        **_result_fields(generation, result, time.monotonic() - started),
+    )
+
+
+def _settle_error(generation: Generation, error: UpstreamError, seconds: float) -> None:
+    arrived: UpstreamResult | None = error.partial
+    if arrived is not None:
+        # Some images completed before the failure or cancel: keep them and count their cost.
+        _store(generation, arrived)
+        count = len(arrived.images)
+        reason = error.message
+        if error.outcome == Outcome.CANCELLED and giving_back.is_set():
+            reason = "The worker running this job was stopped before it finished."
+        settle_with_images(
+            generation.pk,
+            Generation.State.FAILED,
+            error_code=error.outcome,
+            error_message=f"{reason} The {count} image{'s' if count > 1 else ''} "
+            "that arrived before that are kept.",
+            **_result_fields(generation, arrived, seconds),
+        )
+        return
+    if error.outcome == Outcome.CANCELLED:
+        if giving_back.is_set():
+            give_back(generation.pk)
+        return  # a person cancelled: the job was settled by the cancel itself
+    finish(
+        generation.pk,
+        Generation.State.FAILED,
+        error_code=error.outcome,
+        error_message=error.message,
+        upstream_seconds=seconds,
+    )
+
+
+def _store(generation: Generation, result: UpstreamResult) -> None:
     arrived_at = timezone.now()  # one timestamp, so a job's images sort by their index
     for index, data in enumerate(result.images):
         revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
         store_image(generation, index, data, revised, created_at=arrived_at)
-    finish(
-        generation.pk,
-        Generation.State.SUCCEEDED,
-        usage=result.usage,
-        actual_usd=priced_usage(generation.model, result.usage),
-        upstream_seconds=upstream_seconds,
-        response_meta={
+
+
+def _result_fields(generation: Generation, result: UpstreamResult, seconds: float) -> dict:
+    fields: dict[str, Any] = {
+        "usage": result.usage,
+        "actual_usd": priced_usage(generation.model, result.usage),
+        "upstream_seconds": seconds,
+    }
+    if result.size or result.quality:
+        fields["response_meta"] = {
             "size": result.size,
             "quality": result.quality,
             "output_format": result.output_format,
             "background": result.background,
-        },
-    )
+        }
+    return fields
 
 
 def _hooks(generation_id: int) -> CallHooks:

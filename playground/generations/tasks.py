@@ -11,11 +11,14 @@ def run_generation(generation_id: int) -> None:
     run_generation_job(generation_id)
 
 
-def enqueue_on_commit(generation: Generation) -> None:
-    """Queue the job once the transaction that created it has committed."""
+def enqueue_in_transaction(generation: Generation) -> None:
+    """Write the job's task in the caller's transaction, so the two commit (or not) together.
 
-    def enqueue() -> None:
-        result = run_generation.enqueue(generation.pk)
-        Generation.objects.filter(pk=generation.pk).update(task_id=str(result.id))
-
-    transaction.on_commit(enqueue)
+    With the database backend the task is a row in the same database; a job whose task is
+    lost anyway (another backend, a failure after commit) is queued again by recovery.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enqueue_in_transaction() needs the transaction that saves the job")
+    result = run_generation.enqueue(generation.pk)
+    generation.task_id = str(result.id)
+    Generation.objects.filter(pk=generation.pk).update(task_id=generation.task_id)

@@ -1,8 +1,9 @@
-from decimal import Decimal
+import logging
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import DatabaseError
 from django.http import (
     FileResponse,
     Http404,
@@ -14,25 +15,27 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
+from playground.core.query import parse_ids
 from playground.gallery.models import Image
 from playground.generations.edit_inputs import (
     MAX_REFERENCES,
     EditInputs,
     InputsRefused,
-    delete_stored_files,
+    StoredInputs,
     prepare_edit_inputs,
-    save_edit_inputs,
 )
 from playground.generations.forms import GenerationForm
 from playground.generations.models import Generation, Preview
-from playground.generations.tasks import enqueue_on_commit
+from playground.generations.queueing import JobRefused, NoInputs, queue_generation, rerun_form_data
 from playground.inputs.models import InputFile
-from playground.pricing.estimate import EstimateInput
-from playground.pricing.panel import estimate_range
-from playground.pricing.spend import budget_refusal
-from playground.providers.models import Provider
+
+logger = logging.getLogger(__name__)
 
 RECENT_JOBS = 12
+QUEUE_UNAVAILABLE = (
+    "The job could not be queued just now (the database did not answer). Nothing was stored "
+    "or charged; try again in a moment."
+)
 
 
 CARD_RELATIONS = ("images", "previews", "inputs")
@@ -45,9 +48,10 @@ def _get_generation_for_user(request: HttpRequest, pk: int) -> Generation:
 
 def _form_context(request: HttpRequest, form: GenerationForm) -> dict[str, Any]:
     """The form and the gallery images it references ("Edit this"), checked for ownership."""
-    ids = [i for i in (request.POST or request.GET).getlist("reference") if i.isdigit()]
-    by_id = Image.objects.for_user(request.user).in_bulk(ids[:MAX_REFERENCES])
-    return {"form": form, "gallery_references": [by_id[int(i)] for i in ids if int(i) in by_id]}
+    # Unusable ids (not ASCII digits, beyond a database integer) are ignored, like unknown ones.
+    ids = parse_ids((request.POST or request.GET).getlist("reference"), MAX_REFERENCES)
+    by_id = Image.objects.for_user(request.user).in_bulk(ids)
+    return {"form": form, "gallery_references": [by_id[i] for i in ids if i in by_id]}
 
 
 def _recent_jobs(request: HttpRequest) -> list[Generation]:
@@ -74,25 +78,27 @@ def form_controls(request: HttpRequest) -> HttpResponse:
     return render(request, "generations/playground.html#param-controls", {"form": form})
 
 
-def _form_error_response(request: HttpRequest, form: GenerationForm) -> HttpResponse:
+def _form_error_response(
+    request: HttpRequest, form: GenerationForm, status: int = 422
+) -> HttpResponse:
     if request.htmx:
         response = render(
             request,
             "generations/playground.html#generate-form",
             _form_context(request, form),
-            status=422,
+            status=status,
         )
         response["HX-Retarget"] = "#generate-form"
         response["HX-Reswap"] = "outerHTML"
         return response
     context = {**_form_context(request, form), "jobs": _recent_jobs(request)}
-    return render(request, "generations/playground.html", context, status=422)
+    return render(request, "generations/playground.html", context, status=status)
 
 
 def _prepare_inputs(request: HttpRequest, form: GenerationForm) -> EditInputs | None:
     """The edit's references and mask, or None after adding their errors to the form."""
     try:
-        inputs = prepare_edit_inputs(
+        return prepare_edit_inputs(
             request.user,
             request.FILES.getlist("image[]") + request.FILES.getlist("image"),
             request.POST.getlist("reference"),
@@ -103,82 +109,35 @@ def _prepare_inputs(request: HttpRequest, form: GenerationForm) -> EditInputs | 
         for field_name, messages in refused.errors.items():
             form.reference_errors.setdefault(field_name, []).extend(messages)
         return None
-    model = form.image_model
-    if inputs.is_edit and model is not None and not model.supports_edits:
-        inputs.close()
-        form.reference_errors.setdefault("image", []).append(
-            f"{model.model_id} does not take reference images; choose another model."
-        )
-        return None
-    return inputs
 
 
-def _estimate_or_refuse(
-    request: HttpRequest, form: GenerationForm, inputs: EditInputs
-) -> tuple[Decimal, Decimal] | None:
-    """The request's estimated cost (low, high), or None when the budget cannot cover it."""
-    data = form.cleaned_data
-    estimate = estimate_range(
-        form.image_model,
-        EstimateInput(
-            prompt=data["prompt"],
-            size=data["size"],
-            quality=data["quality"],
-            n=data["n"],
-            partial_images=data.get("partial_images") or 0,
-            references=tuple((r.image.width, r.image.height) for r in inputs.references),
-            input_fidelity=data.get("input_fidelity") if inputs.is_edit else None,
-        ),
-    )
-    if refusal := budget_refusal(request.user, estimate[1]):
-        form.add_error(None, refusal)
-        return None
-    return estimate
-
-
-@login_required
-@require_POST
-def create_generation(request: HttpRequest) -> HttpResponse:
-    form = GenerationForm(request.POST)
-    form_ok = form.is_valid()
-    inputs = _prepare_inputs(request, form)
-    valid = form_ok and inputs is not None
-    estimate = _estimate_or_refuse(request, form, inputs) if valid else None
-    if estimate is None:
-        if inputs is not None:
-            inputs.close()
-        return _form_error_response(request, form)
-
-    created_files: list[InputFile] = []
-    try:
-        with transaction.atomic():
-            generation = Generation.objects.create(
-                owner=request.user,
-                provider=Provider.objects.default(),
-                model=form.cleaned_data["model"],
-                operation=(
-                    Generation.Operation.EDIT if inputs.is_edit else Generation.Operation.GENERATE
-                ),
-                prompt=form.cleaned_data["prompt"],
-                params=form.upstream_params(is_edit=inputs.is_edit),
-                estimated_usd_low=estimate[0],
-                estimated_usd_high=estimate[1],
-            )
-            if inputs.is_edit:
-                created_files = save_edit_inputs(generation, inputs)
-            enqueue_on_commit(generation)
-    except BaseException:
-        delete_stored_files(created_files)  # the rows were rolled back: leave no files
-        raise
-    finally:
-        inputs.close()
-
+def _created_response(request: HttpRequest, generation: Generation) -> HttpResponse:
     if request.htmx:
         response = render(
             request, "generations/playground.html#job-card", {"job": generation}, status=201
         )
         return trigger_client_event(response, "generation-created", {"id": generation.pk})
     return redirect("playground")
+
+
+@login_required
+@require_POST
+def create_generation(request: HttpRequest) -> HttpResponse:
+    form = GenerationForm(request.POST)
+    inputs = _prepare_inputs(request, form)
+    try:
+        generation = queue_generation(request.user, form, inputs or NoInputs())
+    except JobRefused:
+        return _form_error_response(request, form)
+    except DatabaseError:
+        # Nothing was stored (the job, its inputs and its task commit together): say so.
+        logger.exception("queuing a generation failed")
+        form.add_error(None, QUEUE_UNAVAILABLE)
+        return _form_error_response(request, form, status=503)
+    finally:
+        if inputs is not None:
+            inputs.close()
+    return _created_response(request, generation)
 
 
 @login_required
@@ -211,17 +170,27 @@ def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def rerun_generation(request: HttpRequest, pk: int) -> HttpResponse:
-    """Run a job again as it was: same parameters, the stored references and mask."""
+    """Run a job again as it was (same parameters, references and mask), checked like new."""
     job = _get_generation_for_user(request, pk)
-    with transaction.atomic():
-        copy = job.copy_for_rerun()
-        enqueue_on_commit(copy)
+    form = GenerationForm(rerun_form_data(job))
+    try:
+        copy = queue_generation(request.user, form, StoredInputs.of(job))
+    except JobRefused as refused:
+        return _rerun_refused(request, job, f"Could not run job {job.pk} again: {refused}", 422)
+    except DatabaseError:
+        logger.exception("queuing a rerun of generation %s failed", job.pk)
+        return _rerun_refused(request, job, QUEUE_UNAVAILABLE, 503)
+    return _created_response(request, copy)
+
+
+def _rerun_refused(
+    request: HttpRequest, job: Generation, message: str, status: int
+) -> HttpResponse:
     if request.htmx:
-        response = render(
-            request, "generations/playground.html#job-card", {"job": copy}, status=201
-        )
-        return trigger_client_event(response, "generation-created", {"id": copy.pk})
-    return redirect("playground")
+        context = {"message": message, "job": job}
+        return render(request, "generations/playground.html#refusal", context, status=status)
+    messages.error(request, message)
+    return redirect("generation-detail", pk=job.pk)
 
 
 @login_required

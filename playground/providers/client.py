@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 import openai
@@ -24,6 +24,7 @@ from playground.providers.models import Provider
 logger = logging.getLogger(__name__)
 
 WATCH_INTERVAL_SECONDS = 0.5
+CLOSE_WAIT_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 60.0
 
 # (file name, bytes or an open binary file, MIME type), as the SDK takes them; open files are
@@ -107,10 +108,15 @@ def call_images_api(
         if hooks.on_attempt:
             hooks.on_attempt(attempt)
         client = build_client(provider)
+        # Filled as a stream arrives, so images that completed before a failure are kept.
+        arrived = UpstreamResult(images=[], usage=None)
         try:
-            return _watched(lambda c=client: _call_once(c, request, hooks), client, hooks)
+            return _watched(
+                lambda c=client, r=arrived: _call_once(c, request, hooks, r), client, hooks, arrived
+            )
         except UpstreamError as error:
-            if not error.retryable or attempt == max_attempts:
+            # Images that arrived were billed: never ask for them again.
+            if not error.retryable or attempt == max_attempts or error.partial:
                 if error.retryable:
                     error.message += f" (tried {attempt} times)"
                 raise
@@ -144,9 +150,14 @@ def _sleep_unless_cancelled(seconds: float, hooks: CallHooks) -> None:
 
 
 def _watched(
-    call: Callable[[], UpstreamResult], client: openai.OpenAI, hooks: CallHooks
+    call: Callable[[], UpstreamResult],
+    client: openai.OpenAI,
+    hooks: CallHooks,
+    arrived: UpstreamResult,
 ) -> UpstreamResult:
-    """Run `call` on a helper thread so that a cancel can cut the connection while it waits."""
+    """Run `call` on a helper thread so that a cancel can cut the connection while it waits.
+
+    A failure or a cancel carries the images that had already arrived (`partial`)."""
     outcome: dict[str, Any] = {}
     finished = threading.Event()
 
@@ -163,10 +174,24 @@ def _watched(
     while not finished.wait(WATCH_INTERVAL_SECONDS):
         if hooks.should_cancel and hooks.should_cancel():
             client.close()
-            raise UpstreamError(Outcome.CANCELLED, "Cancelled.")
+            finished.wait(CLOSE_WAIT_SECONDS)  # let the stream reader stop before reading it
+            error = UpstreamError(Outcome.CANCELLED, "Cancelled.")
+            error.partial = _arrived_copy(arrived)
+            raise error
     if "error" in outcome:
-        raise _as_upstream_error(outcome["error"])
+        error = _as_upstream_error(outcome["error"])
+        if isinstance(error, UpstreamError):
+            error.partial = _arrived_copy(arrived)
+        raise error
     return outcome["result"]
+
+
+def _arrived_copy(arrived: UpstreamResult) -> "UpstreamResult | None":
+    if not arrived.images:
+        return None
+    return replace(
+        arrived, images=list(arrived.images), revised_prompts=list(arrived.revised_prompts)
+    )
 
 
 def _as_upstream_error(exc: BaseException) -> BaseException:
@@ -184,7 +209,9 @@ def _as_upstream_error(exc: BaseException) -> BaseException:
     return exc
 
 
-def _call_once(client: openai.OpenAI, request: UpstreamRequest, hooks: CallHooks) -> UpstreamResult:
+def _call_once(
+    client: openai.OpenAI, request: UpstreamRequest, hooks: CallHooks, arrived: UpstreamResult
+) -> UpstreamResult:
     kwargs = dict(request.params)
     request.rewind()
     if request.operation == "edit":
@@ -195,7 +222,7 @@ def _call_once(client: openai.OpenAI, request: UpstreamRequest, hooks: CallHooks
     else:
         endpoint = client.images.generate
     if request.streaming:
-        return _read_stream(endpoint(**kwargs, stream=True), hooks)
+        return _read_stream(endpoint(**kwargs, stream=True), hooks, arrived)
     response = endpoint(**kwargs)
     return UpstreamResult(
         images=[base64.b64decode(item.b64_json or "") for item in response.data or []],
@@ -208,8 +235,7 @@ def _call_once(client: openai.OpenAI, request: UpstreamRequest, hooks: CallHooks
     )
 
 
-def _read_stream(stream: Any, hooks: CallHooks) -> UpstreamResult:
-    result = UpstreamResult(images=[], usage=None)
+def _read_stream(stream: Any, hooks: CallHooks, result: UpstreamResult) -> UpstreamResult:
     with stream:
         for event in stream:
             if event.type.endswith(".partial_image"):

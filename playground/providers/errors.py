@@ -27,6 +27,8 @@ class UpstreamError(Exception):
     retry_after: float | None = None
     param: str | None = None
     status: int | None = None
+    # Images (an UpstreamResult) that had arrived before the failure or cancel; they were billed.
+    partial: Any = None
 
     def __str__(self) -> str:
         return self.message

@@ -85,7 +85,7 @@ def test_it_leaves_out_compression_unless_given(logged_in):
             "needs PNG or WebP",
         ),
         ({"model": "dall-e-9"}, "model", "Unknown model dall-e-9"),
-        ({"model": "gpt-image-1"}, "model", "Unknown model gpt-image-1"),  # retired
+        ({"model": "gpt-image-1"}, "model", "gpt-image-1 is retired and no longer offered"),
         ({"quality": "ultra"}, "quality", "Select a valid choice"),
     ],
 )

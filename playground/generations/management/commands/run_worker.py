@@ -23,24 +23,37 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from playground.generations.recovery import recover_orphaned_jobs
+from playground.generations.runner import giving_back
 
 logger = logging.getLogger("playground.worker")
 
 RECOVERY_EVERY_SECONDS = 15.0
-GRACE_SECONDS = 3.0
+# After the grace period, how long running jobs get to go back to the queue before exit.
+GIVE_BACK_SECONDS = 10.0
 
 
 class PoolWorker(Worker):
-    def __init__(self, *, concurrency: int, **kwargs: Any) -> None:
+    def __init__(self, *, concurrency: int, grace_seconds: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.concurrency = concurrency
+        self.grace_seconds = grace_seconds
         self.free_slots = threading.Semaphore(concurrency)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
         self.next_recovery = 0.0
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
-        # Stop claiming; jobs cut short by the exit are recovered by the next worker start.
-        logger.warning("Received %s: stopping the worker.", signal.strsignal(signum))
+        name = signal.strsignal(signum)
+        if not self.running:
+            # A second signal: do not wait any longer, hand the running jobs back now.
+            logger.warning("Received %s again: giving running jobs back to the queue.", name)
+            giving_back.set()
+            return
+        logger.warning(
+            "Received %s: no new jobs; running jobs get up to %.0f s to finish "
+            "(a second signal gives them back at once).",
+            name,
+            self.grace_seconds,
+        )
         self.running = False
 
     def claim_next(self) -> DBTaskResult | None:
@@ -87,17 +100,38 @@ class PoolWorker(Worker):
                 time.sleep(self.interval)
                 continue
             self.pool.submit(self.run_pooled, task_result)
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        self.wait_for_jobs(GRACE_SECONDS)
-        # Jobs still running are cut short here; the next start puts them back in the queue.
-        os._exit(0)
+        self.stop_gracefully()
 
-    def wait_for_jobs(self, seconds: float) -> None:
+    def stop_gracefully(self) -> None:
+        """Let running jobs finish within the grace period, then give the others back."""
+        self.pool.shutdown(wait=False)
+        idle = self.wait_for_jobs(self.grace_seconds, taken=0, until_give_back=True)
+        if idle < self.concurrency:
+            logger.warning(
+                "%d jobs still running after %.0f s: giving them back to the queue.",
+                self.concurrency - idle,
+                self.grace_seconds,
+            )
+            giving_back.set()
+            idle = self.wait_for_jobs(GIVE_BACK_SECONDS, taken=idle)
+        if idle < self.concurrency:
+            # A thread stuck beyond reach: exit anyway; recovery requeues what it held.
+            logger.error("%d jobs did not stop; exiting anyway.", self.concurrency - idle)
+            logging.shutdown()
+            os._exit(1)
+        logger.info("Worker %s stopped.", self.worker_id)
+
+    def wait_for_jobs(self, seconds: float, taken: int, until_give_back: bool = False) -> int:
+        """Wait until every slot is free or the time is up; returns the free slots held."""
         deadline = time.monotonic() + seconds
-        taken = 0
-        while taken < self.concurrency and time.monotonic() < deadline:
+        while taken < self.concurrency:
+            if until_give_back and giving_back.is_set():
+                break  # a second signal cut the grace period short
             if self.free_slots.acquire(timeout=0.1):
                 taken += 1
+            elif time.monotonic() >= deadline:
+                break
+        return taken
 
 
 class Command(BaseCommand):
@@ -107,13 +141,27 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=settings.WORKER_CONCURRENCY)
         parser.add_argument("--interval", type=float, default=0.2, help="Idle poll seconds.")
         parser.add_argument("--queue-name", default=DEFAULT_TASK_QUEUE_NAME)
+        parser.add_argument(
+            "--grace-seconds",
+            type=float,
+            default=settings.WORKER_GRACE_SECONDS,
+            help="On SIGTERM/SIGINT, how long running jobs may finish before going back "
+            "to the queue.",
+        )
 
     def handle(
-        self, *args: Any, concurrency: int, interval: float, queue_name: str, **options: Any
+        self,
+        *args: Any,
+        concurrency: int,
+        interval: float,
+        queue_name: str,
+        grace_seconds: float,
+        **options: Any,
     ) -> None:
         logging.getLogger("django_tasks").setLevel(logging.WARNING)
         worker = PoolWorker(
             concurrency=max(1, concurrency),
+            grace_seconds=max(0.0, grace_seconds),
             queue_names=queue_name.split(","),
             interval=interval,
             batch=False,

@@ -1,0 +1,63 @@
+"""Requests the database cannot take become clear 4xx/503 answers instead of 500s."""
+
+import logging
+from collections.abc import Callable
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that cannot answer (connection limit, failover) is a 503 to retry."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error("database unavailable for %s %s: %s", request.method, request.path, exception)
+        body = render_to_string("503.html", request=None)
+        return HttpResponse(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+class BadInputMiddleware:
+    """Input no view should ever see, refused with a 400 that names the field and the reason.
+
+    NUL bytes: no text column can hold one (PostgreSQL refuses them). Numbers beyond 64 bits
+    and an empty `?_to_field=` reach the database or Django's admin unchecked and would
+    otherwise end as a 500.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for where, values in (("query string", request.GET), ("form", request.POST)):
+            for name, value in values.lists():
+                if "\x00" in name or any("\x00" in item for item in value):
+                    return _bad_request(
+                        f"The {where} field {name.replace(chr(0), '')!r} contains a NUL byte, "
+                        "which no field accepts."
+                    )
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OverflowError):
+            return _bad_request("A number in the request is too large.")
+        if isinstance(exception, FieldDoesNotExist) and "_to_field" in request.GET:
+            return _bad_request("The _to_field parameter names no field.")
+        return None
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
