@@ -5,16 +5,21 @@ an admin-edited catalog row and the offline stand-in use the same arithmetic.
 """
 
 import math
+import re
 from typing import Any
 
 PARTIAL_IMAGE_TOKENS = 100
 CHARS_PER_TEXT_TOKEN = 4
 
 
+_EDGE = re.compile(r"[0-9]{1,6}")
+
+
 def parse_size(size: str) -> tuple[int, int]:
     """'1536x1024' -> (1536, 1024). Raises ValueError for anything else."""
     width_text, sep, height_text = size.lower().partition("x")
-    if not sep or not width_text.isdigit() or not height_text.isdigit():
+    # ASCII digits only (str.isdigit() also takes "١٠٢٤"), and no more than an image needs.
+    if not sep or not _EDGE.fullmatch(width_text) or not _EDGE.fullmatch(height_text):
         raise ValueError(f"not a WIDTHxHEIGHT size: {size!r}")
     return int(width_text), int(height_text)
 

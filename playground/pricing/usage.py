@@ -10,6 +10,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from playground.core.query import parse_month
 from playground.gallery.models import Image
 from playground.generations.models import Generation
 from playground.pricing.spend import MONEY, SETTLED_COST, ZERO
@@ -17,6 +18,9 @@ from playground.pricing.spend import MONEY, SETTLED_COST, ZERO
 CHART_WIDTH = 720
 CHART_HEIGHT = 220
 CHART_PAD = 28
+# The earliest month the page shows; the latest is this month (later ones have no spend).
+# Bounded so that the month before and after stay inside what datetime can hold.
+FIRST_MONTH = (2000, 1)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,20 @@ class Bar:
     width: float
     height: float
     day: DaySpend
+
+
+def shown_month(text: str | None, today: date) -> tuple[tuple[int, int], str | None]:
+    """The (year, month) to show for `?month=YYYY-MM`, and why it is not the one asked for."""
+    this_month = (today.year, today.month)
+    if not text:
+        return this_month, None
+    month = parse_month(text)
+    if month is None:
+        return this_month, "That is not a month (use YYYY-MM, e.g. 2025-03): showing this month."
+    if not FIRST_MONTH <= month <= this_month:
+        first = date(*FIRST_MONTH, 1).strftime("%B %Y")
+        return this_month, f"Usage goes from {first} to this month: showing this month."
+    return month, None
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:

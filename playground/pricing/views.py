@@ -14,8 +14,10 @@ from playground.pricing.usage import (
     CHART_HEIGHT,
     CHART_PAD,
     CHART_WIDTH,
+    FIRST_MONTH,
     bars,
     month_bounds,
+    shown_month,
     spend_by_day,
     spend_by_model,
 )
@@ -25,29 +27,35 @@ from playground.pricing.usage import (
 @require_GET
 def pricing_panel(request: HttpRequest) -> HttpResponse:
     """The estimated cost of the form's request at each quality level the model offers."""
-    model = ImageModel.objects.active().filter(model_id=request.GET.get("model", "")).first()
-    model = model or ImageModel.objects.active().first()
+    model = _panel_model(request.GET.get("model", ""))
     if model is None:
         return render(request, "pricing/panel.html", {"model": None})
-    estimate_input, size_problem = panel_input(model, request.GET)
-    low, high = estimate_range(model, estimate_input)
+    estimate_input, problems = panel_input(model, request.GET)
+    context = {"model": model, "request_input": estimate_input, "problems": problems}
+    try:
+        low, high = estimate_range(model, estimate_input)
+        rows = panel_rows(model, estimate_input)
+    except ValueError as error:
+        # The catalog row (admin-edited data) has no figure for these settings: say so.
+        return render(request, "pricing/panel.html", {**context, "price_problem": str(error)})
     budget = budget_status(request.user)
     left = budget.left
-    rows = [
-        (row, selected, left is not None and row.total_usd > left)
-        for row, selected in panel_rows(model, estimate_input)
-    ]
-    context = {
-        "model": model,
-        "rows": rows,
+    context |= {
+        "rows": [
+            (row, selected, left is not None and row.total_usd > left) for row, selected in rows
+        ],
         "budget": budget,
-        "request_input": estimate_input,
-        "size_problem": size_problem,
         "is_auto": estimate_input.quality == "auto",
         "low": low,
         "high": high,
     }
     return render(request, "pricing/panel.html", context)
+
+
+def _panel_model(model_id: str) -> ImageModel | None:
+    """The chosen active model, else the first one; matched here, so junk never reaches SQL."""
+    models = list(ImageModel.objects.active())
+    return next((m for m in models if m.model_id == model_id), models[0] if models else None)
 
 
 @login_required
@@ -62,11 +70,7 @@ def spend_link(request: HttpRequest) -> HttpResponse:
 def usage_report(request: HttpRequest) -> HttpResponse:
     """Spend of the signed-in user for one month, by day (chart) and by model."""
     today = timezone.localdate()
-    try:
-        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
-        month_bounds(year, month)
-    except ValueError:
-        year, month = today.year, today.month
+    (year, month), month_notice = shown_month(request.GET.get("month"), today)
     start, end = month_bounds(year, month)
     days = spend_by_day(request.user, start, end)
     chart, top = bars(days)
@@ -74,6 +78,7 @@ def usage_report(request: HttpRequest) -> HttpResponse:
     following = end.strftime("%Y-%m") if end.date() <= today else None
     context = {
         "month_label": start.strftime("%B %Y"),
+        "month_notice": month_notice,
         "days": days,
         "models": spend_by_model(request.user, start, end),
         "total": sum((d.usd for d in days), Decimal(0)),
@@ -86,7 +91,7 @@ def usage_report(request: HttpRequest) -> HttpResponse:
         "budget": budget_status(request.user)
         if (year, month) == (today.year, today.month)
         else None,
-        "previous_month": previous,
+        "previous_month": previous if (year, month) > FIRST_MONTH else None,
         "next_month": following,
     }
     return render(request, "pricing/usage.html", context)
