@@ -417,16 +417,31 @@
     pushOp({ type: "invert" }, true);
   }
 
+  // Disabling (or hiding) the focused control drops focus to <body>: hand it to the first
+  // usable neighbour first, else to the image, so focus stays in the dialog.
+  function keepFocus(control, neighbours) {
+    if (!control.contains(document.activeElement)) return;
+    const next = neighbours.filter(function (b) { return b && !b.disabled && !b.closest("[hidden]"); })[0];
+    (next || ui.stage).focus({ preventScroll: true });
+  }
+  function setDisabled(button, disabled, neighbours) {
+    if (disabled && !button.disabled) keepFocus(button, neighbours || []);
+    button.disabled = disabled;
+  }
+
   let statsFrame = 0;
   function afterChange() {
     const state = session.state;
-    ui.undo.disabled = !state.ops.length;
-    ui.redo.disabled = !state.redo.length;
+    // Enable before disabling, so a button losing focus can hand it to the other one.
+    if (state.ops.length) ui.undo.disabled = false;
+    if (state.redo.length) ui.redo.disabled = false;
+    setDisabled(ui.undo, !state.ops.length, [ui.redo]);
+    setDisabled(ui.redo, !state.redo.length, [ui.undo]);
     window.cancelAnimationFrame(statsFrame);
     statsFrame = window.requestAnimationFrame(function () {
       if (!session) return;
       const fraction = approxFraction(session.state);
-      ui.clear.disabled = fraction === 0;
+      setDisabled(ui.clear, fraction === 0, [ui.undo, ui.invert]);
       const note = session.note && sameOps(session.state.ops, session.state.committed) ? session.note + " " : "";
       ui.coverage.textContent = note + (fraction === 0
         ? (session.state.ops.length ? "Nothing painted: applying removes the mask." : "Paint over what should change; the rest stays as it is.")
@@ -620,10 +635,23 @@
 
   // ---------------------------------------------------------------- keyboard
 
+  // Fields where keys type text (none in the dialog today): only Escape is ours there.
+  function isTextField(el) {
+    if (!el || !el.tagName) return false;
+    if (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT") return true;
+    return el.tagName === "INPUT" && !/^(range|button|submit|reset|checkbox|radio|file|color|image)$/.test(el.type);
+  }
+
+  // Listens on the document (capture), not the dialog: focus can end up on <body> (a focused
+  // control removed, a click on a non-focusable part) and the keys must still work.
   function onKeyDown(event) {
-    if (!session) return;
+    if (!session || !ui.dialog.open) return;
+    if (handleKey(event)) event.stopPropagation(); // the editor is modal: its keys are its own
+  }
+  function handleKey(event) {
     const target = event.target;
     const key = event.key;
+    if (!key) return false; // autofill and IME can send keydowns without a key
     const lower = key.length === 1 ? key.toLowerCase() : key;
     const mod = event.ctrlKey || event.metaKey;
     if (key === "Escape") {
@@ -632,9 +660,11 @@
       else if (input.stroke) abortStroke();
       else if (input.pan) input.pan = null;
       else cancel();
-      return;
+      return true;
     }
+    if (isTextField(target)) return false;
     if (mod && !event.altKey) {
+      let handled = true;
       if (lower === "z") {
         event.preventDefault();
         if (event.shiftKey) redo();
@@ -651,22 +681,22 @@
       } else if (key === "=" || key === "+" || key === "-") {
         event.preventDefault();
         zoomAt(view.scale * (key === "-" ? 1 / 1.25 : 1.25));
-      }
-      return;
+      } else handled = false;
+      return handled;
     }
-    if (event.altKey) return;
+    if (event.altKey) return false;
     const onRange = target === ui.size;
     const onButton = target.tagName === "BUTTON";
     if (key === " ") {
-      if (onButton) return; // Space presses the focused button
+      if (onButton) return false; // Space presses the focused button
       event.preventDefault();
       if (!event.repeat) {
         input.spaceDown = true;
         renderCursor();
       }
-      return;
+      return true;
     }
-    if (onRange && /^(Arrow|Page|Home|End)/.test(key)) return;
+    if (onRange && /^(Arrow|Page|Home|End)/.test(key)) return false;
     const code = event.code;
     let handled = true;
     if (lower === "b") setTool("brush");
@@ -686,11 +716,12 @@
     else if (key === "Enter" && !onButton) apply();
     else handled = false;
     if (handled) event.preventDefault();
+    return handled;
   }
   function hoverX() { return input.hover ? input.hover.x : null; }
   function hoverY() { return input.hover ? input.hover.y : null; }
   function onKeyUp(event) {
-    if (event.key === " " && input.spaceDown) {
+    if (session && event.key === " " && input.spaceDown) {
       event.preventDefault();
       input.spaceDown = false;
       renderCursor();
@@ -709,6 +740,7 @@
   }
   function dismissRestore() {
     if (session) session.state.discarded = null;
+    keepFocus(ui.restore, []);
     ui.restore.hidden = true;
   }
 
@@ -743,13 +775,13 @@
       zoomAt(view.scale * factor, p.x, p.y);
     }, { passive: false });
 
-    ui.dialog.addEventListener("keydown", onKeyDown);
-    ui.dialog.addEventListener("keyup", onKeyUp);
+    document.addEventListener("keydown", onKeyDown, true);
+    document.addEventListener("keyup", onKeyUp, true);
     ui.dialog.addEventListener("cancel", function (event) {
       event.preventDefault(); // Escape is handled in onKeyDown (a stroke may be in progress)
     });
     ui.dialog.addEventListener("close", function () {
-      if (session) finishSession();
+      if (session && !ui.dialog.open) finishSession(); // open again: a newer session
     });
     window.addEventListener("blur", function () {
       input.spaceDown = false;
@@ -938,7 +970,7 @@
   }
 
   function apply() {
-    if (!session || !session.width || ui.apply.disabled) return Promise.resolve(false);
+    if (!session || !session.width || ui.apply.disabled || session.applying) return Promise.resolve(false);
     if (input.stroke) endStroke();
     const current = session;
     const state = current.state;
@@ -958,7 +990,9 @@
       close();
       return Promise.resolve(true);
     }
-    ui.apply.disabled = true;
+    // aria-disabled, not disabled: the button keeps focus while the PNG is encoded.
+    current.applying = true;
+    ui.apply.setAttribute("aria-disabled", "true");
     ui.apply.textContent = "Applying…";
     const preview = previewUrl(state, ui.image);
     return exportMask(state).then(function (blob) {
@@ -970,19 +1004,18 @@
       if (session === current) close();
       return true;
     }).catch(function (error) {
+      current.applying = false;
       ui.apply.textContent = "Apply mask";
-      ui.apply.disabled = false;
+      ui.apply.removeAttribute("aria-disabled");
       ui.coverage.textContent = error.message;
       return false;
     });
   }
 
   function close() {
-    if (!ui || !ui.dialog.open) {
-      if (session) finishSession();
-      return;
-    }
-    ui.dialog.close();
+    if (ui && ui.dialog.open) ui.dialog.close();
+    // Now rather than on the queued "close" event: no key may reach a closed editor.
+    if (session) finishSession();
   }
 
   function finishSession() {
@@ -996,6 +1029,7 @@
     input.touches.clear();
     input.spaceDown = false;
     ui.apply.disabled = false;
+    ui.apply.removeAttribute("aria-disabled");
     ui.apply.textContent = "Apply mask";
     document.documentElement.classList.remove("mask-editor-open");
     const form = currentForm();

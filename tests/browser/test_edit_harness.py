@@ -297,3 +297,114 @@ def test_it_refines_an_uploaded_mask_in_the_editor(harness) -> None:  # type: ig
     expect(status).to_have_text("No mask: the whole image may change.")
     assert not page.evaluate("PlaygroundMaskEditor.hasMask()")
     assert painted(page) == 0
+
+
+def focused(page) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        """() => {
+            const el = document.activeElement;
+            return {
+                tag: el.tagName,
+                in_dialog: !!el.closest("dialog.mask-editor"),
+                action: el.dataset.action || (el.matches("[data-me-stage]") ? "stage" : null),
+            };
+        }"""
+    )
+
+
+def brush_size(page) -> int:  # type: ignore[no-untyped-def]
+    return int(page.locator("[data-me-size-out]").inner_text().split()[0])
+
+
+def stroke_across(page, box: dict[str, float], y: float) -> None:  # type: ignore[no-untyped-def]
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * y, steps=8)
+    page.mouse.up()
+
+
+def test_mask_editor_keeps_focus_and_keys_when_buttons_disable(harness) -> None:  # type: ignore[no-untyped-def]
+    page = harness
+    dialog = page.locator("dialog.mask-editor")
+    undo = dialog.locator("[data-action=undo]")
+    redo = dialog.locator("[data-action=redo]")
+    clear = dialog.locator("[data-action=clear]")
+    page.click("[data-open-mask-editor]")  # over the harness's gallery image, 512 x 384
+    canvas = dialog.locator("canvas.me-mask")
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    assert box is not None
+    stroke_across(page, box, 0.3)
+    first = painted(page)
+    stroke_across(page, box, 0.7)
+    both = painted(page)
+    assert 0 < first < both < 0.5
+
+    # Undo until it disables itself: focus moves to Redo, not to <body>.
+    undo.click()
+    expect(undo).to_be_enabled()
+    undo.click()
+    expect(undo).to_be_disabled()
+    assert painted(page) == 0
+    assert focused(page) == {"tag": "BUTTON", "in_dialog": True, "action": "redo"}
+    size = brush_size(page)
+    page.keyboard.press("]")
+    assert brush_size(page) > size
+    page.keyboard.press("[")
+    assert brush_size(page) == size
+
+    # Redo by keyboard until Redo disables itself: focus moves back to Undo.
+    page.keyboard.press("Control+Shift+Z")
+    assert painted(page) == pytest.approx(first)
+    page.keyboard.press("Control+Shift+Z")
+    assert painted(page) == pytest.approx(both)
+    expect(redo).to_be_disabled()
+    assert focused(page) == {"tag": "BUTTON", "in_dialog": True, "action": "undo"}
+
+    # Clear disables itself (on the next frame): focus moves to Undo, which brings it back.
+    clear.click()
+    expect(clear).to_be_disabled()
+    assert painted(page) == 0
+    assert focused(page)["action"] == "undo"
+    page.keyboard.press("Enter")  # presses the focused Undo
+    assert painted(page) == pytest.approx(both)
+    expect(clear).to_be_enabled()
+
+    # Focus on <body> (a click on nothing, a removed control): every key still works.
+    page.evaluate("document.activeElement.blur()")
+    assert focused(page) == {"tag": "BODY", "in_dialog": False, "action": None}
+    size = brush_size(page)
+    page.keyboard.press("]")
+    bigger = brush_size(page)
+    assert bigger > size
+    page.keyboard.press("[")
+    page.keyboard.press("[")
+    assert brush_size(page) < bigger
+    page.keyboard.press("Control+z")
+    assert painted(page) == pytest.approx(first)
+    page.keyboard.press("Control+Shift+Z")
+    assert painted(page) == pytest.approx(both)
+    page.keyboard.press("Escape")  # cancel: nothing was applied
+    expect(dialog).to_be_hidden()
+    assert not page.evaluate("PlaygroundMaskEditor.isOpen()")
+    assert focused(page)["tag"] == "BUTTON"  # back on "Paint a mask"
+    assert painted(page) == 0
+
+    # Closed, the editor ignores its keys.
+    page.keyboard.press("i")
+    page.keyboard.press("Control+Shift+Z")
+    assert painted(page) == 0
+
+    # The banner that brings back unapplied strokes hides itself: focus goes to the image.
+    page.click("[data-open-mask-editor]")
+    restore = dialog.locator("[data-action=restore]")
+    expect(restore).to_be_visible()
+    restore.focus()
+    page.keyboard.press("Enter")
+    expect(restore).to_be_hidden()
+    assert painted(page) == pytest.approx(both)
+    assert focused(page) == {"tag": "DIV", "in_dialog": True, "action": "stage"}
+    page.keyboard.press("Control+z")
+    assert painted(page) == pytest.approx(first)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
