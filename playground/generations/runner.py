@@ -3,10 +3,11 @@
 import logging
 import threading
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 CANCEL_CHECK_SECONDS = 1.0
 HEARTBEAT_SECONDS = 10.0
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+# Saving a result that arrived while the database does not answer: try for about a minute.
+SAVE_ATTEMPTS = 7
+SAVE_FIRST_DELAY_SECONDS = 0.5
 
 # Set by a stopping worker once its grace period is over: running jobs stop waiting on the
 # upstream and go back to the queue for another worker (a planned stop, not a crash).
@@ -41,6 +46,16 @@ class JobWatch:
     def should_cancel(self) -> bool:
         if giving_back.is_set():
             return True
+        try:
+            return self._check()
+        except DATABASE_ERRORS as error:
+            # The database is busy or restarting: keep waiting on the upstream (its result is
+            # billed either way) and check again on the next tick.
+            logger.warning("generation %s: cancel check failed (%s)", self.generation_id, error)
+            close_old_connections()
+            return False
+
+    def _check(self) -> bool:
         now = time.monotonic()
         if now - self.last_beat >= HEARTBEAT_SECONDS:
             Generation.objects.filter(pk=self.generation_id).update(heartbeat_at=timezone.now())
@@ -159,11 +174,14 @@ def _run_claimed(generation: Generation) -> None:
     finally:
         request.close()
     # Whatever arrived is kept, even if the person cancelled while it was on its way.
+    seconds = time.monotonic() - started
     _store(generation, result)
-    settle_with_images(
-        generation.pk,
-        Generation.State.SUCCEEDED,
-        **_result_fields(generation, result, time.monotonic() - started),
+    _retry_on_database_errors(
+        lambda: settle_with_images(
+            generation.pk,
+            Generation.State.SUCCEEDED,
+            **_result_fields(generation, result, seconds),
+        )
     )
 
 
@@ -176,13 +194,15 @@ def _settle_error(generation: Generation, error: UpstreamError, seconds: float) 
         reason = error.message
         if error.outcome == Outcome.CANCELLED and giving_back.is_set():
             reason = "The worker running this job was stopped before it finished."
-        settle_with_images(
-            generation.pk,
-            Generation.State.FAILED,
-            error_code=error.outcome,
-            error_message=f"{reason} The {count} image{'s' if count > 1 else ''} "
-            "that arrived before that are kept.",
-            **_result_fields(generation, arrived, seconds),
+        message = f"{reason} The {count} image{'s' if count > 1 else ''} that arrived are kept."
+        _retry_on_database_errors(
+            lambda: settle_with_images(
+                generation.pk,
+                Generation.State.FAILED,
+                error_code=error.outcome,
+                error_message=message,
+                **_result_fields(generation, arrived, seconds),
+            )
         )
         return
     if error.outcome == Outcome.CANCELLED:
@@ -199,10 +219,28 @@ def _settle_error(generation: Generation, error: UpstreamError, seconds: float) 
 
 
 def _store(generation: Generation, result: UpstreamResult) -> None:
+    """Save every image that arrived; they were billed, so a busy database is waited out."""
     arrived_at = timezone.now()  # one timestamp, so a job's images sort by their index
     for index, data in enumerate(result.images):
         revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
-        store_image(generation, index, data, revised, created_at=arrived_at)
+        _retry_on_database_errors(
+            lambda i=index, d=data, r=revised: store_image(generation, i, d, r, arrived_at)
+        )
+
+
+def _retry_on_database_errors(save: Callable[[], object]) -> None:
+    delay = SAVE_FIRST_DELAY_SECONDS
+    for attempt in range(1, SAVE_ATTEMPTS + 1):
+        try:
+            save()
+            return
+        except DATABASE_ERRORS as error:
+            if attempt == SAVE_ATTEMPTS:
+                raise
+            logger.warning("saving a result failed (%s); retrying in %.1f s", error, delay)
+            close_old_connections()
+            time.sleep(delay)
+            delay *= 2
 
 
 def _result_fields(generation: Generation, result: UpstreamResult, seconds: float) -> dict:
@@ -226,8 +264,16 @@ def _hooks(generation_id: int) -> CallHooks:
         on_attempt=lambda attempt: Generation.objects.filter(pk=generation_id).update(
             attempts=F("attempts") + 1
         ),
-        on_partial=lambda image_index, partial_index, data: store_preview(
+        on_partial=lambda image_index, partial_index, data: _store_preview_quietly(
             generation_id, image_index, partial_index, data
         ),
         should_cancel=JobWatch(generation_id).should_cancel,
     )
+
+
+def _store_preview_quietly(generation_id: int, image_index: int, partial: int, data: bytes) -> None:
+    """A preview is a courtesy: failing to save one must never cut the stream short."""
+    try:
+        store_preview(generation_id, image_index, partial, data)
+    except Exception:
+        logger.exception("generation %s: a preview could not be saved", generation_id)

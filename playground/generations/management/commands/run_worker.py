@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import OperationalError, close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
@@ -28,6 +28,7 @@ from playground.generations.runner import giving_back
 logger = logging.getLogger("playground.worker")
 
 RECOVERY_EVERY_SECONDS = 15.0
+DATABASE_RETRY_SECONDS = 1.0
 # After the grace period, how long running jobs get to go back to the queue before exit.
 GIVE_BACK_SECONDS = 10.0
 
@@ -66,10 +67,13 @@ class PoolWorker(Worker):
                 if task_result is not None:
                     task_result.claim(self.worker_id)
                 return task_result
-        except OperationalError as error:
-            if is_locked_database_exception(error):
-                return None
-            raise
+        except (OperationalError, InterfaceError) as error:
+            # Locked, at its connection limit, restarting: try again later, never die of it.
+            if not is_locked_database_exception(error):
+                logger.warning("claiming a task failed (%s); retrying", error)
+                connections.close_all()
+                time.sleep(DATABASE_RETRY_SECONDS)
+            return None
 
     def run_pooled(self, task_result: DBTaskResult) -> None:
         try:
@@ -84,7 +88,7 @@ class PoolWorker(Worker):
         self.next_recovery = time.monotonic() + RECOVERY_EVERY_SECONDS
         try:
             recover_orphaned_jobs()
-        except OperationalError:
+        except (OperationalError, InterfaceError):
             logger.exception("recovering orphaned jobs failed; will try again")
 
     def run(self) -> None:
