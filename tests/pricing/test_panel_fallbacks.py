@@ -1,25 +1,11 @@
 """The pricing panel prices what it can when the form asks for what the model does not offer."""
 
-import re
-from decimal import Decimal
-
 import pytest
 
 from playground.catalog.models import ImageModel
+from tests.pricing.test_panel import panel, totals
 
 pytestmark = pytest.mark.django_db
-
-
-def totals(page: str) -> dict[str, Decimal]:
-    rows = re.findall(r'data-quality="(\w+)" data-total="([\d.]+)"', page)
-    return {quality: Decimal(total) for quality, total in rows}
-
-
-def panel(client, **params) -> str:
-    query = {"model": "gpt-image-2", "size": "1024x1024", "quality": "medium", "n": "1", **params}
-    response = client.get("/pricing/estimate/", query)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def test_it_prices_the_default_quality_when_the_model_lacks_the_one_asked_for(logged_in):
