@@ -171,6 +171,8 @@ TASKS = {
 }
 # Jobs running at once in one worker process; each waits on one upstream call.
 WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 32)
+# Where workers on this machine listen for "a job was queued" (SQLite; PostgreSQL uses NOTIFY).
+WAKEUP_DIR = Path(env_str("WAKEUP_DIR", str(DATA_DIR / "run")))
 # On SIGTERM a worker stops claiming jobs and lets running ones finish for this long, then
 # gives the rest back to the queue (a planned stop never counts as a crash).
 WORKER_GRACE_SECONDS = float(env_str("WORKER_GRACE_SECONDS", "60"))

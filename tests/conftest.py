@@ -18,6 +18,7 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     data_dir = tmp_path_factory.mktemp("data")
     overrides = override_settings(
         MEDIA_ROOT=data_dir / "media",
+        WAKEUP_DIR=data_dir / "run",
         STATIC_ROOT=data_dir,
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -18,6 +18,7 @@ ON_POSTGRES = [
     "tests/generations/test_budget_race.py",
     "tests/generations/test_queueing.py",
     "tests/generations/test_worker_recovery.py",
+    "tests/generations/test_wakeup.py",
     "tests/pricing/test_budget_and_cost.py",
 ]
 

@@ -22,7 +22,7 @@ def child_database_url() -> str:
 
 
 def start_worker(
-    log_path: Path, concurrency: int = 8, grace_seconds: float = 5.0
+    log_path: Path, concurrency: int = 8, grace_seconds: float = 5.0, interval: float = 0.1
 ) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -40,7 +40,7 @@ def start_worker(
             "manage.py",
             "run_worker",
             "--interval",
-            "0.1",
+            str(interval),
             "--grace-seconds",
             str(grace_seconds),
         ],

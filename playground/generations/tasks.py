@@ -3,6 +3,7 @@ from django_tasks import task
 
 from playground.generations.models import Generation
 from playground.generations.runner import run_generation_job
+from playground.generations.wakeup import notify_workers
 
 
 @task()
@@ -22,3 +23,4 @@ def enqueue_in_transaction(generation: Generation) -> None:
     result = run_generation.enqueue(generation.pk)
     generation.task_id = str(result.id)
     Generation.objects.filter(pk=generation.pk).update(task_id=generation.task_id)
+    notify_workers()  # an idle worker starts it as soon as this commits, not at its next poll

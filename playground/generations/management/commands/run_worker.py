@@ -24,6 +24,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from playground.generations.recovery import recover_orphaned_jobs
 from playground.generations.runner import giving_back
+from playground.generations.wakeup import WakeUps
 
 logger = logging.getLogger("playground.worker")
 
@@ -41,6 +42,7 @@ class PoolWorker(Worker):
         self.free_slots = threading.Semaphore(concurrency)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
         self.next_recovery = 0.0
+        self.wakeups = WakeUps()
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         name = signal.strsignal(signum)
@@ -56,6 +58,7 @@ class PoolWorker(Worker):
             self.grace_seconds,
         )
         self.running = False
+        self.wakeups.interrupted = True
 
     def claim_next(self) -> DBTaskResult | None:
         tasks = DBTaskResult.objects.ready().filter(
@@ -101,9 +104,10 @@ class PoolWorker(Worker):
             task_result = self.claim_next()
             if task_result is None:
                 self.free_slots.release()
-                time.sleep(self.interval)
+                self.wakeups.wait(self.interval)
                 continue
             self.pool.submit(self.run_pooled, task_result)
+        self.wakeups.close()
         self.stop_gracefully()
 
     def stop_gracefully(self) -> None:
@@ -143,7 +147,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--concurrency", type=int, default=settings.WORKER_CONCURRENCY)
-        parser.add_argument("--interval", type=float, default=0.2, help="Idle poll seconds.")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="Idle poll seconds (a queued job wakes an idle worker at once anyway).",
+        )
         parser.add_argument("--queue-name", default=DEFAULT_TASK_QUEUE_NAME)
         parser.add_argument(
             "--grace-seconds",
