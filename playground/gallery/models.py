@@ -17,6 +17,10 @@ def thumbnail_path(instance: "Image", filename: str) -> str:
     return f"thumbs/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}.webp"
 
 
+def display_path(instance: "Image", filename: str) -> str:
+    return f"display/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}.webp"
+
+
 class ImageQuerySet(models.QuerySet["Image"]):
     def for_user(self, user: Any) -> "ImageQuerySet":
         return self.filter(owner=user)
@@ -32,6 +36,11 @@ class Image(models.Model):
     index = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to=original_path)
     thumbnail = models.FileField(upload_to=thumbnail_path)
+    display = models.FileField(
+        upload_to=display_path,
+        blank=True,
+        help_text="A WebP fitted for showing the image large; the original stays untouched.",
+    )
     format = models.CharField(max_length=10)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

@@ -13,17 +13,20 @@ from playground.gallery.models import Image
 from playground.generations.models import Generation
 
 THUMBNAIL_EDGE = 384
+DISPLAY_EDGE = 1024  # large enough for a result panel on a wide screen, a fraction of a PNG
 PIL_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 
 
-def webp_thumbnail(data: bytes, edge: int = THUMBNAIL_EDGE) -> bytes:
-    """A small WebP of an image, keeping transparency."""
+def webp_thumbnail(
+    data: bytes, edge: int = THUMBNAIL_EDGE, quality: int = 80, method: int = 4
+) -> bytes:
+    """A WebP of an image fitted within edge x edge, keeping transparency."""
     with PILImage.open(io.BytesIO(data)) as picture:
         picture.thumbnail((edge, edge))
         if picture.mode not in ("RGB", "RGBA"):
             picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
         out = io.BytesIO()
-        picture.save(out, "WEBP", quality=80, method=4)
+        picture.save(out, "WEBP", quality=quality, method=method)
     return out.getvalue()
 
 
@@ -51,9 +54,12 @@ def store_image(
         created_at=created_at or timezone.now(),
     )
     thumbnail = webp_thumbnail(data)
+    # A quick encoder setting: this is made while the person waits for the job to settle.
+    display = webp_thumbnail(data, DISPLAY_EDGE, quality=85, method=2)
     try:
         image.file.save("original", ContentFile(data), save=False)
         image.thumbnail.save("thumbnail.webp", ContentFile(thumbnail), save=False)
+        image.display.save("display.webp", ContentFile(display), save=False)
         with transaction.atomic():
             image.save()
     except BaseException:
@@ -63,7 +69,7 @@ def store_image(
 
 
 def delete_files(image: Image) -> None:
-    for field_file in (image.file, image.thumbnail):
+    for field_file in (image.file, image.thumbnail, image.display):
         if field_file.name:
             field_file.storage.delete(field_file.name)
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("<int:pk>/original/", views.image_original, name="image-original"),
     path("<int:pk>/download/", views.image_download, name="image-download"),
     path("<int:pk>/thumbnail/", views.image_thumbnail, name="image-thumbnail"),
+    path("<int:pk>/display/", views.image_display, name="image-display"),
     path("<int:pk>/delete/", views.image_delete, name="image-delete"),
 ]

@@ -25,6 +25,8 @@ def _serve(
         return HttpResponseNotModified(headers={"ETag": etag})
     if which == "thumb":
         response = FileResponse(image.thumbnail.open("rb"), content_type="image/webp")
+    elif which == "display":
+        response = FileResponse(image.display.open("rb"), content_type="image/webp")
     else:
         response = FileResponse(
             image.file.open("rb"),
@@ -76,6 +78,14 @@ def image_original(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def image_download(request: HttpRequest, pk: int) -> HttpResponse:
     return _serve(request, _get_image_for_user(request, pk), "original", download=True)
+
+
+@login_required
+@require_GET
+def image_display(request: HttpRequest, pk: int) -> HttpResponse:
+    """The image fitted for showing large (images stored before renditions: the original)."""
+    image = _get_image_for_user(request, pk)
+    return _serve(request, image, "display" if image.display else "original")
 
 
 @login_required
