@@ -38,3 +38,4 @@ format: install
 bench: install
 	$(PY) bench/bench_jobs.py
 	$(PY) bench/bench_edit_memory.py
+	$(PY) bench/bench_page_weight.py

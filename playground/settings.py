@@ -82,6 +82,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Gzip for text responses (pages, htmx partials, JSON), not images: see compression.py.
+    # Below whitenoise, which serves static files precompressed (.br, .gz); above everything
+    # that reads or writes the body, so compression comes last.
+    "playground.core.compression.TextGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "playground.core.middleware.BadInputMiddleware",
