@@ -39,6 +39,43 @@ def _choices(values: list[str]) -> list[tuple[str, str]]:
     return [(value, LABELS.get(value, value)) for value in values]
 
 
+class SizePicker(forms.TextInput):
+    """The size as choices with an aspect-ratio icon (the template draws them as radios named
+    `size`); free W x H sizes through a "Custom" choice when the model takes them."""
+
+    ICON = 18  # the icon's longer side, in SVG units
+
+    def __init__(self, sizes: list[str], free_size: bool) -> None:
+        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false"})
+        self.sizes = sizes
+        self.free_size = free_size
+
+    def options(self) -> list[dict[str, Any]]:
+        """One entry per preset: value, shape name, pixel label and icon box."""
+        result = []
+        for size in self.sizes:
+            width, _, height = size.partition("x")
+            if not (width.isdigit() and height.isdigit()):
+                result.append({"value": size, "shape": "Auto", "pixels": "auto", "auto": True})
+                continue
+            w, h = int(width), int(height)
+            shape = "Square" if w == h else "Landscape" if w > h else "Portrait"
+            scale = self.ICON / max(w, h)
+            icon_w, icon_h = max(4, round(w * scale)), max(4, round(h * scale))
+            result.append(
+                {
+                    "value": size,
+                    "shape": shape,
+                    "pixels": f"{w}\u00d7{h}",
+                    "icon_x": (24 - icon_w) / 2,
+                    "icon_y": (24 - icon_h) / 2,
+                    "icon_w": icon_w,
+                    "icon_h": icon_h,
+                }
+            )
+        return result
+
+
 class GenerationForm(forms.Form):
     model = forms.ChoiceField(
         label="Model",
@@ -113,9 +150,7 @@ class GenerationForm(forms.Form):
             )
         )
         self.fields["n"].widget.attrs.update({"min": 1, "max": model.max_n})
-        self.fields["size"].widget = forms.TextInput(
-            attrs={"list": "size-presets", "autocomplete": "off", "spellcheck": "false"}
-        )
+        self.fields["size"].widget = SizePicker(model.sizes, bool(model.free_size))
         if not model.supports_streaming:
             del self.fields["partial_images"]
         if model.input_fidelities:

@@ -50,6 +50,59 @@
     if (form) syncDependentControls(form);
   });
 
+  // Size: radios named `size` carry the value; the custom W x H text box only edits the value
+  // of the "Custom" radio, so exactly one `size` is posted, with or without this script.
+  function syncCustomSize(text) {
+    const picker = text.closest("[data-size-picker]");
+    const custom = picker && picker.querySelector("[data-size-custom]");
+    if (!custom) return;
+    custom.value = text.value.trim();
+    if (!custom.checked) {
+      custom.checked = true;
+      custom.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-size-custom-input]")) syncCustomSize(event.target);
+  });
+  document.addEventListener("change", function (event) {
+    const radio = event.target;
+    if (!radio.matches || !radio.matches("[data-size-custom]") || !radio.checked) return;
+    const text = radio.closest("[data-size-picker]").querySelector("[data-size-custom-input]");
+    if (!text) return;
+    if (!text.value.trim()) {
+      // Start from the preset chosen before, to be edited.
+      const last = radio.closest("[data-size-picker]").dataset.lastPreset;
+      text.value = last && last !== "auto" ? last : "1024x1024";
+      radio.value = text.value;
+    }
+    if (document.activeElement === radio) text.focus();
+  });
+  document.addEventListener("change", function (event) {
+    const radio = event.target;
+    if (radio.matches && radio.matches("[data-size-picker] input[type=radio]:not([data-size-custom])")) {
+      radio.closest("[data-size-picker]").dataset.lastPreset = radio.value;
+    }
+  });
+
+  // The cost table is folded when the screen is short; it stays open otherwise.
+  const shortScreen = window.matchMedia("(min-width: 901px) and (max-height: 780px)");
+  function foldPricing() {
+    const panel = document.querySelector("[data-pricing]");
+    if (panel) panel.open = !shortScreen.matches;
+  }
+  document.addEventListener("DOMContentLoaded", foldPricing);
+  shortScreen.addEventListener("change", foldPricing);
+
+  // A card that is no longer the newest stops asking for the large rendition when it finishes.
+  document.addEventListener("htmx:configRequest", function (event) {
+    const card = event.detail.elt;
+    if (!card.matches || !card.matches("#results > article.job") || !/[?&]large=1/.test(event.detail.path)) return;
+    if (card !== document.querySelector("#results > article.job:not(.job-refused)")) {
+      event.detail.path = event.detail.path.replace(/[?&]large=1/, "");
+    }
+  });
+
   // "Use as reference" adds a result to the form's references without leaving the page.
   document.addEventListener("click", function (event) {
     const link = event.target.closest && event.target.closest("[data-use-as-reference]");

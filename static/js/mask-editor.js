@@ -3,117 +3,35 @@
 // history is a list of operations (strokes, clear, invert) replayed for undo and redo.
 // "Apply" exports a PNG that is transparent where painted and opaque black elsewhere (the
 // Images API's convention) into the form's `mask` file input.
+// Not on the page at first: mask-loader.js loads mask-canvas.js and this file when a person
+// first clicks "Paint a mask", and owns the mask row (status, upload, first image changed).
 (function () {
   "use strict";
+
+  // Runs after mask-loader.js and mask-canvas.js; if either failed to load, the loader says so.
+  if (!window.PlaygroundMaskForm || !window.PlaygroundMaskCanvas) return;
 
   const IS_MAC = /Mac|iPhone|iPad|iPod/.test(navigator.platform || navigator.userAgent || "");
   const MOD = IS_MAC ? "⌘" : "Ctrl";
   const MAX_SCALE = 32;
   const REDUCED_MOTION = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
 
-  const states = new WeakMap(); // form -> mask state (survives closing the editor)
   let ui = null; // the dialog, built on first use
   let session = null; // the open editor: {form, state, width, height}
   const view = { scale: 1, tx: 0, ty: 0, fitted: true };
   const input = { tool: "brush", spaceDown: false, showOriginal: false, stroke: null, pan: null, touches: new Map(), pinch: null, hover: null };
 
-  // ---------------------------------------------------------------- form state
-
-  function currentForm() {
-    const section = document.querySelector("#generate-form [data-references]") || document.querySelector("[data-references]");
-    return section ? section.closest("form") || section.parentElement : document.getElementById("generate-form");
-  }
-
-  function stateFor(form) {
-    let state = states.get(form);
-    if (!state) {
-      const status = form.querySelector("[data-mask-status]");
-      state = {
-        ops: [],
-        redo: [],
-        committed: [],
-        committedRedo: [],
-        discarded: null,
-        key: null,
-        canvas: null,
-        width: 0,
-        height: 0,
-        size: null,
-        source: null, // "painted" | "uploaded" | null: what the mask input holds
-        lastPoint: null,
-        defaultStatus: (status && status.textContent.trim()) || "No mask: the whole image may change.",
-      };
-      states.set(form, state);
-    }
-    return state;
-  }
-
-  function resetHistory(state) {
-    state.ops = [];
-    state.redo = [];
-    state.committed = [];
-    state.committedRedo = [];
-    state.discarded = null;
-    state.lastPoint = null;
-    if (state.canvas) state.canvas.getContext("2d").clearRect(0, 0, state.width, state.height);
-  }
-
-  function maskInput(form) {
-    return form.querySelector("[data-mask-input]") || form.querySelector("input[type=file][name=mask]");
-  }
-
-  function setMaskFile(form, file) {
-    const field = maskInput(form);
-    if (!field) return;
-    try {
-      const transfer = new DataTransfer();
-      if (file) transfer.items.add(file);
-      field.files = transfer.files;
-    } catch (error) {
-      if (!file) field.value = "";
-    }
-  }
-
-  function setStatus(form, text, options) {
-    options = options || {};
-    const state = stateFor(form); // first, so it remembers the server's default text
-    const status = form.querySelector("[data-mask-status]");
-    if (status) {
-      status.replaceChildren();
-      if (options.preview) {
-        const img = document.createElement("img");
-        img.className = "mask-status-preview";
-        img.alt = "";
-        img.src = options.preview;
-        status.appendChild(img);
-      }
-      const span = document.createElement("span");
-      span.textContent = text;
-      status.appendChild(span);
-      if (options.tone) status.dataset.tone = options.tone;
-      else delete status.dataset.tone;
-      status.setAttribute("aria-live", "polite");
-    }
-    // A server error about the previous mask no longer applies.
-    form.querySelectorAll("[data-mask-row] [data-error-for]").forEach(function (error) { error.hidden = true; });
-    const hasMask = !!(maskInput(form) && maskInput(form).files.length);
-    const clear = form.querySelector("[data-clear-mask]");
-    if (clear) clear.hidden = !hasMask;
-    form.classList.toggle("has-mask", hasMask);
-    form.dispatchEvent(new CustomEvent("mask:changed", {
-      bubbles: true,
-      detail: { hasMask: hasMask, source: state.source },
-    }));
-  }
-
-  // Drops the mask and its history; `message` says why (or the default status).
-  function removeMask(form, message, tone) {
-    const state = stateFor(form);
-    resetHistory(state);
-    state.source = null;
-    setMaskFile(form, null);
-    setStatus(form, message || state.defaultStatus, { tone: tone });
-  }
+  // The mask row's state and controls, shared with the always-loaded mask-loader.js.
+  const {
+    currentForm,
+    stateFor,
+    hasState,
+    resetHistory,
+    maskInput,
+    setMaskFile,
+    setStatus,
+    loadImage,
+  } = window.PlaygroundMaskForm;
 
   // Drawing, measuring and exporting the mask: mask-canvas.js.
   const {
@@ -843,20 +761,6 @@
     }
   }
 
-  // ---------------------------------------------------------------- open / apply / cancel
-
-  function loadImage(img, src) {
-    return new Promise(function (resolve, reject) {
-      img.onload = function () { resolve(img); };
-      img.onerror = function () { reject(new Error("The image could not be loaded.")); };
-      if (img.getAttribute("src") === src && img.complete && img.naturalWidth) {
-        resolve(img);
-        return;
-      }
-      img.src = src;
-    });
-  }
-
   function open() {
     const form = currentForm();
     const refs = window.PlaygroundReferences;
@@ -1038,106 +942,15 @@
     else if (back) back.focus({ preventScroll: true });
   }
 
-  // ---------------------------------------------------------------- the form's controls
-
-  document.addEventListener("click", function (event) {
-    const target = event.target.closest && event.target.closest("[data-open-mask-editor], [data-clear-mask]");
-    if (!target) return;
-    event.preventDefault();
-    if (target.matches("[data-open-mask-editor]")) {
-      open();
-    } else {
-      const form = target.closest("form") || currentForm();
-      if (form) removeMask(form);
-      const next = form && form.querySelector("[data-open-mask-editor]");
-      if (next) next.focus();
-    }
-  });
-
-  document.addEventListener("change", function (event) {
-    const field = event.target;
-    if (!field.matches || !field.matches("[data-mask-input]")) return;
-    const form = field.closest("form") || currentForm();
-    if (!form) return;
-    const state = stateFor(form);
-    resetHistory(state);
-    const file = field.files && field.files[0];
-    if (!file) {
-      state.source = null;
-      setStatus(form, state.defaultStatus);
-      return;
-    }
-    state.source = "uploaded";
-    const message = "Mask uploaded: " + file.name +
-      " (used as is if it has transparency; otherwise white marks the area to change)";
-    setStatus(form, message);
-    checkUploadedSize(form, file, message);
-  });
-
-  // A mask must match the first image's size: say so at once rather than after a submit.
-  function checkUploadedSize(form, file, message) {
-    const first = window.PlaygroundReferences && window.PlaygroundReferences.first();
-    if (!first || !window.createImageBitmap) return;
-    const expected = first.width && first.height
-      ? Promise.resolve({ width: first.width, height: first.height })
-      : loadImage(new Image(), first.src).then(function (img) { return { width: img.naturalWidth, height: img.naturalHeight }; });
-    Promise.all([createImageBitmap(file), expected]).then(function (results) {
-      const bitmap = results[0];
-      const size = results[1];
-      const field = maskInput(form);
-      if (!field || field.files[0] !== file) return;
-      if (bitmap.width !== size.width || bitmap.height !== size.height) {
-        setStatus(form, message + ". Its size, " + bitmap.width + "×" + bitmap.height +
-          ", differs from the first image's " + size.width + "×" + size.height + ".", { tone: "warn" });
-      }
-      if (bitmap.close) bitmap.close();
-    }).catch(function () {
-      const field = maskInput(form);
-      if (field && field.files[0] === file) setStatus(form, file.name + " could not be read as an image.", { tone: "warn" });
-    });
-  }
-
-  document.addEventListener("references:changed", function (event) {
-    const form = event.target;
-    const detail = event.detail || {};
-    if (detail.initial || !states.has(form)) {
-      if (form && detail.first) stateFor(form).key = detail.first.key;
-      return;
-    }
-    const state = stateFor(form);
-    if (!detail.count) {
-      if (state.source || state.ops.length) removeMask(form);
-      state.key = null;
-      return;
-    }
-    if (!detail.firstChanged) return;
-    state.key = detail.first ? detail.first.key : null;
-    state.size = null;
-    if (state.source === "painted") {
-      removeMask(form, "The first image changed, so the mask was removed.", "warn");
-    } else if (state.source === "uploaded") {
-      resetHistory(state);
-      const field = maskInput(form);
-      const name = field && field.files[0] ? field.files[0].name : "the mask";
-      setStatus(form, "Mask uploaded: " + name + ". The first image changed: check that the mask still fits it.", { tone: "warn" });
-    } else {
-      resetHistory(state); // strokes never applied belong to the old first image
-    }
-  });
-
-  window.PlaygroundMaskEditor = {
+  // The public API, window.PlaygroundMaskEditor, lives in mask-loader.js and calls these.
+  window.PlaygroundMaskForm.register({
     open: open,
-    close: function () { cancel(); },
+    close: cancel,
     apply: apply,
-    hasMask: function () {
-      const form = currentForm();
-      const field = form && maskInput(form);
-      return !!(field && field.files && field.files.length);
-    },
     paintedFraction: function () {
       const form = currentForm();
-      return form && states.has(form) ? exactFraction(stateFor(form)) : 0;
+      return form && hasState(form) ? exactFraction(stateFor(form)) : 0;
     },
     isOpen: function () { return !!session; },
-  };
+  });
 })();

@@ -142,6 +142,8 @@ def test_it_orders_references_and_paints_a_mask_on_the_first(harness) -> None:  
     assert (state["order"], state["files"]) == ("upload,gallery:12,upload", ["red.png", "blue.png"])
 
     # The editor opens over the first image at its natural size; one stroke across the middle.
+    # Its scripts load on this first click, as in the app (mask-loader.js).
+    assert not page.evaluate("PlaygroundMaskEditor.isLoaded()")
     page.click("[data-open-mask-editor]")
     dialog = page.locator("dialog.mask-editor")
     expect(dialog).to_be_visible()
@@ -263,6 +265,7 @@ def test_it_refines_an_uploaded_mask_in_the_editor(harness) -> None:  # type: ig
         " to change)"
     )
     expect(page.locator("[data-clear-mask]")).to_be_visible()
+    assert not page.evaluate("PlaygroundMaskEditor.isLoaded()")  # the row did it on its own
 
     page.click("[data-open-mask-editor]")
     dialog = page.locator("dialog.mask-editor")
