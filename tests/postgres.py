@@ -9,6 +9,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,21 +37,18 @@ def _as_cluster_owner(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_cluster(base: Path) -> Iterator[str]:
-    """Start a cluster under `base`; yields a DATABASE_URL for a database to create."""
+def postgres_cluster() -> Iterator[str]:
+    """Start a throwaway cluster; yields a DATABASE_URL for a database to create."""
     bindir = postgres_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
-    data = base / "pgdata"
-    base.mkdir(parents=True, exist_ok=True)
+    # Its own folder straight under the temporary directory: the cluster's owner must reach
+    # it, and pytest keeps its own temporary tree private to the user running the tests.
+    base = Path(tempfile.mkdtemp(prefix="playground-pg-"))
     if os.geteuid() == 0:
         owner = pwd.getpwnam("postgres")
-        base.chmod(0o755)
-        for parent in [base, *base.parents]:
-            if parent == Path("/"):
-                break
-            parent.chmod(parent.stat().st_mode | 0o011)  # let the owner reach its directory
         os.chown(base, owner.pw_uid, owner.pw_gid)
+    data = base / "pgdata"
     port = _free_port()
 
     def run(*args: str, check: bool = True) -> None:
@@ -61,19 +59,22 @@ def postgres_cluster(base: Path) -> Iterator[str]:
             timeout=120,
         )
 
-    run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync")
-    run(
-        "pg_ctl",
-        "-D",
-        str(data),
-        "-w",
-        "-l",
-        str(base / "postgres.log"),
-        "-o",
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
-        "start",
-    )
     try:
-        yield f"postgres://postgres@127.0.0.1:{port}/playground"
+        run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync")
+        run(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(base / "postgres.log"),
+            "-o",
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+        try:
+            yield f"postgres://postgres@127.0.0.1:{port}/playground"
+        finally:
+            run("pg_ctl", "-D", str(data), "-m", "immediate", "stop", check=False)
     finally:
-        run("pg_ctl", "-D", str(data), "-m", "immediate", "stop", check=False)
+        shutil.rmtree(base, ignore_errors=True)

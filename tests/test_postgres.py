@@ -23,13 +23,13 @@ ON_POSTGRES = [
 ]
 
 
-def test_it_keeps_budgets_and_jobs_safe_on_postgresql(tmp_path):
+def test_it_keeps_budgets_and_jobs_safe_on_postgresql():
     if postgres_bindir() is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("PostgreSQL is required on CI (apt-get install postgresql)")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     pytest.importorskip("psycopg")
-    with postgres_cluster(tmp_path / "pg") as database_url:
+    with postgres_cluster() as database_url:
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *ON_POSTGRES],
             cwd=ROOT,

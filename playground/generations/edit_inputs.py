@@ -1,6 +1,5 @@
 """Reference images and the mask of an edit: checked, normalised, then stored with the job."""
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,7 @@ from playground.inputs.images import (
     normalize_reference,
 )
 from playground.inputs.models import InputFile
-from playground.inputs.storage import store_input, store_mask
+from playground.inputs.storage import delete_files, save_staged, stage_input, stage_mask
 from playground.providers.client import FileTuple
 
 MAX_REFERENCES = 16
@@ -41,6 +40,11 @@ class EditInputs:
     references: list[Reference] = field(default_factory=list)
     mask: bytes | None = None
     notices: list[str] = field(default_factory=list)
+    # A row per reference and the mask's: existing ones, or unsaved ones whose files
+    # `stage` wrote (listed in `written` too, for `discard`).
+    staged: list[InputFile] = field(default_factory=list)
+    staged_mask: InputFile | None = None
+    written: list[InputFile] = field(default_factory=list)
 
     @property
     def is_edit(self) -> bool:
@@ -49,8 +53,29 @@ class EditInputs:
     def reference_sizes(self) -> tuple[tuple[int, int], ...]:
         return tuple((r.image.width, r.image.height) for r in self.references)
 
-    def attach(self, generation: Generation) -> list[InputFile]:
-        return save_edit_inputs(generation, self)
+    def stage(self) -> None:
+        """Write the files (copies, thumbnails) before the transaction, so it stays short."""
+        try:
+            for reference in self.references:
+                self.staged.append(self._track(stage_input(reference.image)))
+            if self.mask is not None:
+                self.staged_mask = self._track(stage_mask(self.mask))
+        except BaseException:
+            self.discard()
+            raise
+
+    def _track(self, row: InputFile) -> InputFile:
+        if row.pk is None:
+            self.written.append(row)
+        return row
+
+    def attach(self, generation: Generation) -> None:
+        save_edit_inputs(generation, self)
+
+    def discard(self) -> None:
+        """Delete the files `stage` wrote: the job was not recorded, so no row refers to them."""
+        for row in self.written:
+            delete_files(row)
 
     def close(self) -> None:
         for reference in self.references:
@@ -77,7 +102,10 @@ class StoredInputs:
     def reference_sizes(self) -> tuple[tuple[int, int], ...]:
         return tuple((item.input_file.width, item.input_file.height) for item in self.items)
 
-    def attach(self, generation: Generation) -> list[InputFile]:
+    def stage(self) -> None:
+        pass  # the files are stored already
+
+    def attach(self, generation: Generation) -> None:
         GenerationInput.objects.bulk_create(
             GenerationInput(
                 generation=generation,
@@ -91,7 +119,9 @@ class StoredInputs:
         generation.mask = self.mask
         generation.notices = self.notices
         generation.save(update_fields=["mask", "notices"])
-        return []  # nothing new was stored: the files are shared with the earlier job
+
+    def discard(self) -> None:
+        pass  # nothing new was stored: the files are shared with the earlier job
 
     def close(self) -> None:
         pass
@@ -177,38 +207,22 @@ def prepare_edit_inputs(
     return inputs
 
 
-def save_edit_inputs(generation: Generation, inputs: EditInputs) -> list[InputFile]:
-    """Store the inputs and link them to the job; returns the rows this call created."""
-    existing = set(
-        InputFile.objects.filter(
-            sha256__in=[r.image.sha256 for r in inputs.references]
-        ).values_list("sha256", flat=True)
-    )
-    created: list[InputFile] = []
-    for position, reference in enumerate(inputs.references):
-        stored = store_input(reference.image)
-        if stored.sha256 not in existing:
-            created.append(stored)
-            existing.add(stored.sha256)
+def save_edit_inputs(generation: Generation, inputs: EditInputs) -> None:
+    """Record the staged inputs and link them to the job (inside the job's transaction)."""
+    for position, (reference, staged) in enumerate(
+        zip(inputs.references, inputs.staged, strict=True)
+    ):
         GenerationInput.objects.create(
             generation=generation,
             position=position,
-            input_file=stored,
+            input_file=save_staged(staged)[0],
             source_image=reference.source_image,
             original_name=reference.image.name[:255],
         )
-    if inputs.mask is not None:
-        mask_existed = InputFile.objects.filter(sha256=_sha256(inputs.mask)).exists()
-        generation.mask = store_mask(inputs.mask)
-        if not mask_existed:
-            created.append(generation.mask)
+    if inputs.staged_mask is not None:
+        generation.mask = save_staged(inputs.staged_mask)[0]
     generation.notices = inputs.notices
     generation.save(update_fields=["mask", "notices"])
-    return created
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def upstream_files(generation: Generation) -> tuple[list[FileTuple], FileTuple | None]:

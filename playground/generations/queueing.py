@@ -6,7 +6,6 @@ and its task, with the owner's row locked, so concurrent requests of one user ar
 (SQLite's IMMEDIATE transactions serialise every writer; PostgreSQL locks the user row).
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -17,7 +16,6 @@ from django.db import transaction
 from playground.generations.forms import GenerationForm
 from playground.generations.models import Generation
 from playground.generations.tasks import enqueue_in_transaction
-from playground.inputs.models import InputFile
 from playground.pricing.estimate import EstimateInput
 from playground.pricing.panel import estimate_range
 from playground.pricing.spend import budget_refusal
@@ -32,8 +30,16 @@ class JobInputs(Protocol):
 
     def reference_sizes(self) -> tuple[tuple[int, int], ...]: ...
 
-    def attach(self, generation: Generation) -> list[InputFile]:
-        """Store and link the inputs to `generation`; returns the InputFile rows it created."""
+    def stage(self) -> None:
+        """Write new files ahead of the transaction (the slow part holds no lock)."""
+        ...
+
+    def attach(self, generation: Generation) -> None:
+        """Record the inputs and link them to `generation`, inside its transaction."""
+        ...
+
+    def discard(self) -> None:
+        """Remove what `stage` wrote, when the job was not recorded."""
         ...
 
     def close(self) -> None: ...
@@ -48,8 +54,14 @@ class NoInputs:
     def reference_sizes(self) -> tuple[tuple[int, int], ...]:
         return ()
 
-    def attach(self, generation: Generation) -> list[InputFile]:
-        return []
+    def stage(self) -> None:
+        pass
+
+    def attach(self, generation: Generation) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -107,8 +119,10 @@ def _lock_owner(owner: Any) -> None:
 def queue_generation(owner: Any, form: GenerationForm, inputs: JobInputs) -> Generation:
     """Queue the form's request for `owner`, or raise JobRefused (also recorded on the form).
 
-    The caller owns `inputs` and closes them; files this call stored are removed again when
-    the transaction does not commit, so a refused or failed request leaves nothing behind.
+    The caller owns `inputs` and closes them. New files are written before the transaction
+    (so a big edit does not hold the database's write lock while it copies and thumbnails)
+    and removed again when the job is not recorded: a refused or failed request leaves
+    nothing behind.
     """
     if not form.is_valid() or form.reference_errors:
         raise JobRefused(_form_errors(form))
@@ -120,7 +134,7 @@ def queue_generation(owner: Any, form: GenerationForm, inputs: JobInputs) -> Gen
     except ValueError as error:  # the catalog row cannot price this request
         _refuse(form, None, f"This request cannot be priced: {error}")
 
-    created_files: list[InputFile] = []
+    inputs.stage()
     try:
         with transaction.atomic():
             _lock_owner(owner)
@@ -138,20 +152,13 @@ def queue_generation(owner: Any, form: GenerationForm, inputs: JobInputs) -> Gen
                 estimated_usd_low=low,
                 estimated_usd_high=high,
             )
-            created_files = inputs.attach(generation)
+            inputs.attach(generation)
             # The task row is written in this same transaction: a job never exists without one.
             enqueue_in_transaction(generation)
     except BaseException:
-        _delete_files(created_files)  # their rows were rolled back: leave no files
+        inputs.discard()  # the rows were rolled back: leave no files
         raise
     return generation
-
-
-def _delete_files(rows: Iterable[InputFile]) -> None:
-    for row in rows:
-        for field_file in (row.file, row.thumbnail):
-            if field_file.name:
-                field_file.storage.delete(field_file.name)
 
 
 def rerun_form_data(job: Generation) -> dict[str, Any]:

@@ -22,16 +22,30 @@ def delete_files(input_file: InputFile) -> None:
             field_file.storage.delete(field_file.name)
 
 
-def save_new(row: InputFile, content: File, thumbnail: bytes) -> InputFile:
-    """Write the files, then the row; on any failure delete what was written.
-
-    Two requests storing the same bytes at once both write files (the storage gives the second
-    a different name); the loser of the unique sha256 deletes its own copies and returns the
-    winner's row.
-    """
+def write_files(row: InputFile, content: File, thumbnail: bytes) -> InputFile:
+    """Write an unsaved row's files; on any failure delete what was written."""
     try:
         row.file.save("input", content, save=False)
         row.thumbnail.save("thumbnail.webp", ContentFile(thumbnail), save=False)
+    except BaseException:
+        delete_files(row)
+        raise
+    return row
+
+
+def save_staged(row: InputFile) -> tuple[InputFile, bool]:
+    """Record a staged row; (the row to use, whether this call created it).
+
+    Two requests storing the same bytes at once both write files (the storage gives the second
+    a different name); the loser of the unique sha256 deletes its own copies and uses the
+    winner's row.
+    """
+    if row.pk is not None:
+        return row, False
+    if existing := find_input(row.sha256):
+        delete_files(row)
+        return existing, False
+    try:
         with transaction.atomic():
             row.save()
     except IntegrityError:
@@ -39,15 +53,23 @@ def save_new(row: InputFile, content: File, thumbnail: bytes) -> InputFile:
         existing = find_input(row.sha256)
         if existing is None:
             raise
-        return existing
+        return existing, False
+    return row, True
+
+
+def save_new(row: InputFile, content: File, thumbnail: bytes) -> InputFile:
+    """Write the files, then the row; on any failure delete what was written."""
+    write_files(row, content, thumbnail)
+    try:
+        return save_staged(row)[0]
     except BaseException:
         delete_files(row)
         raise
-    return row
 
 
-def store_input(image: NormalizedImage) -> InputFile:
-    """The stored row for a normalised reference, streaming its bytes from `image.source`."""
+def stage_input(image: NormalizedImage) -> InputFile:
+    """The row for a normalised reference: an existing one, or an unsaved one whose files are
+    written (streaming the bytes from `image.source`), for `save_staged` to record later."""
     if existing := find_input(image.sha256):
         return existing
     thumbnail = thumbnail_webp(image.source)
@@ -60,11 +82,11 @@ def store_input(image: NormalizedImage) -> InputFile:
     )
     image.source.seek(0)
     # Wrapped in File: an upload's temporary file must be copied, never moved away.
-    return save_new(row, File(image.source), thumbnail)
+    return write_files(row, File(image.source), thumbnail)
 
 
-def store_mask(data: bytes) -> InputFile:
-    """The stored row for a mask's PNG bytes (as made by normalize_mask)."""
+def stage_mask(data: bytes) -> InputFile:
+    """Like stage_input, for a mask's PNG bytes (as made by normalize_mask)."""
     sha256 = hashlib.sha256(data).hexdigest()
     if existing := find_input(sha256):
         return existing
@@ -72,7 +94,26 @@ def store_mask(data: bytes) -> InputFile:
         width, height = picture.size
     thumbnail = thumbnail_webp(io.BytesIO(data))
     row = InputFile(sha256=sha256, format="png", width=width, height=height, byte_size=len(data))
-    return save_new(row, ContentFile(data), thumbnail)
+    return write_files(row, ContentFile(data), thumbnail)
+
+
+def store_input(image: NormalizedImage) -> InputFile:
+    """The stored row for a normalised reference."""
+    return _record(stage_input(image))
+
+
+def store_mask(data: bytes) -> InputFile:
+    """The stored row for a mask's PNG bytes."""
+    return _record(stage_mask(data))
+
+
+def _record(row: InputFile) -> InputFile:
+    try:
+        return save_staged(row)[0]
+    except BaseException:
+        if row.pk is None:
+            delete_files(row)
+        raise
 
 
 def open_input(input_file: InputFile) -> BinaryIO:

@@ -137,3 +137,29 @@ def test_it_keeps_and_counts_a_streamed_image_that_completed_before_a_cancel(
     assert Image.objects.filter(generation=job).count() == 1
     assert job.actual_usd is not None and job.actual_usd > 0
     assert budget_status(alice).spent == job.actual_usd
+
+
+def test_it_writes_edit_files_before_taking_the_lock_and_removes_them_when_refused(
+    logged_in, alice, upstream, monkeypatch, test_settings
+):
+    from django.db import connection
+
+    from playground.generations import edit_inputs
+
+    seen: list[bool] = []
+    stage = edit_inputs.stage_input
+
+    def watched_stage(image):
+        seen.append(connection.in_atomic_block)
+        return stage(image)
+
+    monkeypatch.setattr(edit_inputs, "stage_input", watched_stage)
+    media = test_settings / "media"
+    files_before = {p for p in media.rglob("*") if p.is_file()}
+    UserBudget.objects.create(user=alice, monthly_usd=Decimal("0.00"))
+    images = [upload("a.png", png((300, 211), "navy")), upload("b.png", png((64, 80), "gold"))]
+    response = logged_in.post("/generations/", {**EDIT_FORM, "image[]": images}, headers=HTMX)
+    assert response.status_code == 422 and "monthly budget" in response.content.decode()
+    assert seen == [False, False]  # copied and thumbnailed with no transaction open
+    assert not InputFile.objects.exists()
+    assert {p for p in media.rglob("*") if p.is_file()} == files_before
