@@ -18,7 +18,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench_jobs import JOB_FIELDS, BenchError, login, progress, read_credentials, running_stack
+from bench_jobs import (
+    JOB_FIELDS,
+    BenchError,
+    exit_status,
+    login,
+    progress,
+    read_credentials,
+    running_stack,
+)
 from PIL import Image
 
 REFERENCES = 16
@@ -129,13 +137,5 @@ def run() -> bool:
     return passed
 
 
-def main() -> int:
-    try:
-        return 0 if run() else 1
-    except BenchError as error:
-        print(f"bench failed: {error}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_status(run))

@@ -31,7 +31,7 @@ import threading
 import time
 import traceback
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -617,6 +617,15 @@ def run() -> bool:
 
 def terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def exit_status(run: Callable[[], bool]) -> int:
+    """0 when the targets are met, 1 when one is missed, 2 when the run itself failed."""
+    try:
+        return 0 if run() else 1
+    except BenchError as error:
+        print(f"bench failed: {error}", file=sys.stderr)
+        return 2
 
 
 def main() -> int:

@@ -20,15 +20,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench_jobs import BenchError, exit_status
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_KB = 45.0
 ACCEPT_ENCODING = "gzip, br"
 # Inherited variables that would point the run outside its temporary DATA_DIR.
 ISOLATING_VARIABLES = ("DATABASE_URL", "STATIC_ROOT", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DEBUG")
-
-
-class BenchError(Exception):
-    """The benchmark could not run (a request failed, ...)."""
 
 
 @dataclass
@@ -168,13 +166,5 @@ def run() -> bool:
     return passed
 
 
-def main() -> int:
-    try:
-        return 0 if run() else 1
-    except BenchError as error:
-        print(f"bench failed: {error}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_status(run))
