@@ -8,7 +8,7 @@ and its task, with the owner's row locked, so concurrent requests of one user ar
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -85,7 +85,7 @@ def _form_errors(form: GenerationForm) -> dict[str, list[str]]:
     return errors
 
 
-def _refuse(form: GenerationForm, field_name: str | None, message: str, **kwargs: Any) -> None:
+def _refuse(form: GenerationForm, field_name: str | None, message: str, **kwargs: Any) -> NoReturn:
     """Record the reason on the form (for the page) and raise it (for every caller)."""
     if field_name in ("image", "mask"):
         form.reference_errors.setdefault(field_name, []).append(message)
