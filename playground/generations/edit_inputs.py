@@ -70,7 +70,21 @@ class EditInputs:
         return row
 
     def attach(self, generation: Generation) -> None:
-        save_edit_inputs(generation, self)
+        """Record the staged rows and link them to the job (inside the job's transaction)."""
+        for position, (reference, staged) in enumerate(
+            zip(self.references, self.staged, strict=True)
+        ):
+            GenerationInput.objects.create(
+                generation=generation,
+                position=position,
+                input_file=save_staged(staged)[0],
+                source_image=reference.source_image,
+                original_name=reference.image.name[:255],
+            )
+        if self.staged_mask is not None:
+            generation.mask = save_staged(self.staged_mask)[0]
+        generation.notices = self.notices
+        generation.save(update_fields=["mask", "notices"])
 
     def discard(self) -> None:
         """Delete the files `stage` wrote: the job was not recorded, so no row refers to them."""
@@ -205,24 +219,6 @@ def prepare_edit_inputs(
             raise InputsRefused({"mask": [str(refused)]}) from refused
         inputs.notices += mask_notices
     return inputs
-
-
-def save_edit_inputs(generation: Generation, inputs: EditInputs) -> None:
-    """Record the staged inputs and link them to the job (inside the job's transaction)."""
-    for position, (reference, staged) in enumerate(
-        zip(inputs.references, inputs.staged, strict=True)
-    ):
-        GenerationInput.objects.create(
-            generation=generation,
-            position=position,
-            input_file=save_staged(staged)[0],
-            source_image=reference.source_image,
-            original_name=reference.image.name[:255],
-        )
-    if inputs.staged_mask is not None:
-        generation.mask = save_staged(inputs.staged_mask)[0]
-    generation.notices = inputs.notices
-    generation.save(update_fields=["mask", "notices"])
 
 
 def upstream_files(generation: Generation) -> tuple[list[FileTuple], FileTuple | None]:

@@ -7,11 +7,10 @@ import uuid
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from playground.generations.models import Generation
-from playground.generations.runner import HEARTBEAT_SECONDS
+from playground.generations.runner import HEARTBEAT_SECONDS, requeue
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +57,6 @@ def recover_orphaned_jobs() -> int:
 
 
 def _recover_crashed(generation: Generation, now: timezone.datetime) -> None:
-    from playground.generations.tasks import enqueue_in_transaction
-
     crashes = generation.crashes + 1
     running = Generation.objects.filter(pk=generation.pk, state=Generation.State.RUNNING)
     with transaction.atomic():
@@ -69,16 +66,13 @@ def _recover_crashed(generation: Generation, now: timezone.datetime) -> None:
             running.update(state=Generation.State.SUCCEEDED, finished_at=now, crashes=crashes)
             logger.warning("generation %s: worker stopped after its images arrived", generation.pk)
         elif crashes < MAX_CRASHES:
-            if running.update(
-                state=Generation.State.QUEUED, worker="", heartbeat_at=None, crashes=crashes
-            ):
-                enqueue_in_transaction(generation)
+            if requeue(generation.pk, crashes=crashes):
                 logger.warning("generation %s: worker stopped, queued again", generation.pk)
         else:
             running.update(
                 state=Generation.State.FAILED,
                 finished_at=now,
-                crashes=F("crashes") + 1,
+                crashes=crashes,
                 error_code="worker_lost",
                 error_message=(
                     f"The worker running this job stopped unexpectedly ({crashes} times). "

@@ -104,20 +104,32 @@ def settle_with_images(generation_id: int, state: str, **fields: object) -> None
     ).update(**money)
 
 
-def give_back(generation_id: int, state: str = Generation.State.RUNNING) -> bool:
-    """Put a job back in the queue with a new task, because this worker is stopping."""
+def requeue(
+    generation_id: int, from_state: str = Generation.State.RUNNING, **fields: object
+) -> bool:
+    """Put a job back in the queue with a fresh task (its worker is stopping, or died).
+
+    False when the job is no longer in `from_state`, or has images already: those arrived
+    and were billed, so it must not be asked for again.
+    """
     from playground.generations.tasks import enqueue_in_transaction
 
     with transaction.atomic():
-        job = Generation.objects.filter(pk=generation_id, state=state).first()
+        job = Generation.objects.filter(pk=generation_id, state=from_state).first()
         if job is None or job.images.exists():
             return False
-        Generation.objects.filter(pk=job.pk).update(
-            state=Generation.State.QUEUED, worker="", heartbeat_at=None, started_at=None
+        moved = Generation.objects.filter(pk=job.pk, state=from_state).update(
+            state=Generation.State.QUEUED, worker="", heartbeat_at=None, started_at=None, **fields
         )
-        enqueue_in_transaction(job)
-    logger.info("generation %s given back to the queue", generation_id)
-    return True
+        if moved:
+            enqueue_in_transaction(job)
+    return bool(moved)
+
+
+def give_back(generation_id: int, from_state: str = Generation.State.RUNNING) -> None:
+    """This worker is stopping: the job goes to another worker, and no crash is counted."""
+    if requeue(generation_id, from_state):
+        logger.info("generation %s given back to the queue", generation_id)
 
 
 def priced_usage(model_id: str, usage: dict | None) -> Decimal | None:
@@ -135,7 +147,7 @@ def upstream_request(generation: Generation) -> UpstreamRequest:
 
 def run_generation_job(generation_id: int) -> None:
     if giving_back.is_set():
-        give_back(generation_id, state=Generation.State.QUEUED)  # a fresh task for another worker
+        give_back(generation_id, from_state=Generation.State.QUEUED)  # a fresh task elsewhere
         return
     if not claim(generation_id):
         return  # cancelled before it started, or already taken
