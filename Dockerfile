@@ -31,6 +31,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/healthz', timeout=4)"
 
-# Migrations run at start; then gunicorn with threads, since upstream calls and the
-# OpenAI-compatible endpoints can hold a request open for minutes.
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py prepare_playground && exec gunicorn playground.wsgi --bind 0.0.0.0:${PORT} --worker-class gthread --workers 2 --threads 32 --timeout 0 --no-control-socket --access-logfile -"]
+# Migrations run at start; then gunicorn managing uvicorn workers (ASGI): a page's event stream
+# costs a coroutine, not a thread.
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py prepare_playground && exec gunicorn playground.asgi:application --bind 0.0.0.0:${PORT} --worker-class uvicorn_worker.UvicornWorker --workers 2 --timeout 0 --graceful-timeout 10 --no-control-socket --access-logfile -"]

@@ -99,6 +99,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "playground.urls"
 WSGI_APPLICATION = "playground.wsgi.application"
+ASGI_APPLICATION = "playground.asgi.application"  # what gunicorn serves (see Procfile)
 
 TEMPLATES = [
     {

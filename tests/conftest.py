@@ -19,7 +19,7 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     overrides = override_settings(
         MEDIA_ROOT=data_dir / "media",
         WAKEUP_DIR=data_dir / "run",
-        STATIC_ROOT=data_dir,
+        STATIC_ROOT=data_dir / "static",
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -80,3 +80,18 @@ def logged_in(client, alice, provider):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def bob(django_user_model):  # type: ignore[no-untyped-def]
     return django_user_model.objects.create_user("bob", password="bob-password-1")
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, django_db_blocker) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """The app over ASGI (uvicorn), like production, in place of pytest-django's WSGI server.
+
+    pytest-django's own helper still gives each test that uses it a transactional database.
+    Stopped before the test database is dropped: its job event listener holds a connection.
+    """
+    from tests.asgi_server import AsgiLiveServer
+
+    with django_db_blocker.unblock():
+        server = AsgiLiveServer()
+    yield server
+    server.stop()

@@ -137,6 +137,10 @@ class Generation(models.Model):
             error_message="Cancelled.",
         )
         self.refresh_from_db()
+        if changed:
+            from playground.generations.push import job_changed  # push imports this module
+
+            job_changed(self.pk)
         return bool(changed)
 
 

@@ -6,6 +6,7 @@ from django.core.files.base import ContentFile
 from PIL import Image as PILImage
 
 from playground.generations.models import Generation, Preview
+from playground.generations.push import job_changed
 
 PREVIEW_EDGE = 512
 
@@ -28,3 +29,4 @@ def store_preview(generation_id: int, image_index: int, partial_index: int, data
     except BaseException:
         preview.file.storage.delete(preview.file.name)
         raise
+    job_changed(generation_id)

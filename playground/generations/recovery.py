@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from playground.generations.models import Generation
+from playground.generations.push import job_changed
 from playground.generations.runner import HEARTBEAT_SECONDS, requeue
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def _recover_crashed(generation: Generation, now: timezone.datetime) -> None:
                 ),
             )
             logger.warning("generation %s: worker stopped, marked failed", generation.pk)
+        job_changed(generation.pk)
 
 
 def _fail_task_result(task_id: str) -> None:

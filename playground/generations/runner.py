@@ -16,6 +16,7 @@ from playground.gallery.storage import store_image
 from playground.generations.edit_inputs import upstream_files
 from playground.generations.models import Generation, this_worker
 from playground.generations.previews import store_preview
+from playground.generations.push import job_changed
 from playground.pricing.estimate import actual_cost
 from playground.providers.client import CallHooks, UpstreamRequest, UpstreamResult, call_images_api
 from playground.providers.errors import Outcome, UpstreamError
@@ -71,24 +72,26 @@ class JobWatch:
 
 def claim(generation_id: int) -> bool:
     now = timezone.now()
-    return bool(
-        Generation.objects.filter(pk=generation_id, state=Generation.State.QUEUED).update(
-            state=Generation.State.RUNNING,
-            started_at=now,
-            heartbeat_at=now,
-            runs=F("runs") + 1,
-            worker=this_worker(),
-        )
+    claimed = Generation.objects.filter(pk=generation_id, state=Generation.State.QUEUED).update(
+        state=Generation.State.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        runs=F("runs") + 1,
+        worker=this_worker(),
     )
+    if claimed:
+        job_changed(generation_id)
+    return bool(claimed)
 
 
 def finish(generation_id: int, state: str, **fields: object) -> bool:
     """Settle a running job; False when it was no longer running (cancelled meanwhile)."""
-    return bool(
-        Generation.objects.filter(pk=generation_id, state=Generation.State.RUNNING).update(
-            state=state, finished_at=timezone.now(), **fields
-        )
+    finished = Generation.objects.filter(pk=generation_id, state=Generation.State.RUNNING).update(
+        state=state, finished_at=timezone.now(), **fields
     )
+    if finished:
+        job_changed(generation_id)
+    return bool(finished)
 
 
 def settle_with_images(generation_id: int, state: str, **fields: object) -> None:
@@ -99,9 +102,12 @@ def settle_with_images(generation_id: int, state: str, **fields: object) -> None
     if finish(generation_id, state, **fields):
         return
     money = {k: v for k, v in fields.items() if k in ("usage", "actual_usd", "upstream_seconds")}
-    Generation.objects.filter(pk=generation_id).exclude(
-        state__in=Generation.UNFINISHED_STATES
-    ).update(**money)
+    if (
+        Generation.objects.filter(pk=generation_id)
+        .exclude(state__in=Generation.UNFINISHED_STATES)
+        .update(**money)
+    ):
+        job_changed(generation_id)  # its card shows the cost and the images now
 
 
 def requeue(
@@ -123,6 +129,7 @@ def requeue(
         )
         if moved:
             enqueue_in_transaction(job)
+            job_changed(job.pk)
     return bool(moved)
 
 

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from playground.generations import views
+from playground.generations import event_stream, views
 
 urlpatterns = [
     path("", views.playground, name="playground"),
     path("generate/controls/", views.form_controls, name="form-controls"),
     path("generations/", views.create_generation, name="create-generation"),
+    path("generations/events/", event_stream.job_events, name="job-events"),
     path("generations/<int:pk>/", views.generation_detail, name="generation-detail"),
     path("generations/<int:pk>/cancel/", views.cancel_generation, name="cancel-generation"),
     path("generations/<int:pk>/rerun/", views.rerun_generation, name="rerun-generation"),

@@ -103,6 +103,60 @@
     }
   });
 
+  // Job cards follow their jobs through the page's event stream (htmx's sse extension keeps
+  // it open and reconnects it). An event names a job and its revision; the card of that job
+  // fetches itself when it shows an older one. While the stream is down, cards poll instead
+  // (their "every 1s" trigger checks playgroundPushLive).
+  window.playgroundPushLive = false;
+  const announced = new Map(); // job id -> newest revision announced
+  const asked = new Map(); // job id -> [revision, times asked for it]
+  const streams = new WeakSet();
+
+  function bringUpToDate(card) {
+    const wanted = announced.get(card.dataset.job);
+    if (!wanted || wanted === card.dataset.revision || !card.hasAttribute("data-following")) return;
+    const [revision, times] = asked.get(card.dataset.job) || ["", 0];
+    if (revision === wanted && times >= 2) return; // never spin on a revision that does not come
+    asked.set(card.dataset.job, [wanted, revision === wanted ? times + 1 : 1]);
+    htmx.trigger(card, "job-changed");
+  }
+  function followingCards() {
+    return document.querySelectorAll("article.job[data-following]");
+  }
+  function onJobEvent(event) {
+    let job;
+    try {
+      job = JSON.parse(event.data);
+    } catch (error) {
+      return;
+    }
+    announced.set(String(job.id), job.rev);
+    const card = document.getElementById("job-" + job.id);
+    if (card) bringUpToDate(card);
+  }
+  function catchUp() {
+    // Changes made while the stream was closed were not announced: every running card asks.
+    followingCards().forEach(function (card) { htmx.trigger(card, "job-changed"); });
+  }
+  document.addEventListener("htmx:sseOpen", function (event) {
+    const source = event.detail.source;
+    if (!streams.has(source)) {
+      streams.add(source);
+      source.addEventListener("job", onJobEvent);
+      source.addEventListener("catch-up", catchUp);
+    }
+    const wasLive = window.playgroundPushLive;
+    window.playgroundPushLive = true;
+    if (!wasLive) catchUp();
+  });
+  document.addEventListener("htmx:sseError", function () { window.playgroundPushLive = false; });
+  document.addEventListener("htmx:sseClose", function () { window.playgroundPushLive = false; });
+  // A card that arrives (a new job, or a fetched state) may already be behind an announcement.
+  document.addEventListener("htmx:load", function (event) {
+    const card = event.detail.elt;
+    if (card.matches && card.matches("article.job[data-following]")) bringUpToDate(card);
+  });
+
   // "Use as reference" adds a result to the form's references without leaving the page.
   document.addEventListener("click", function (event) {
     const link = event.target.closest && event.target.closest("[data-use-as-reference]");

@@ -1,0 +1,76 @@
+"""The event stream a playground page follows its jobs by (Server-Sent Events).
+
+Each event names a job of the signed-in user that changed, with its new revision; the page then
+fetches that job's card like any htmx request. The stream itself reads the database once, to
+know who is asking, and then waits on the web process's JobEventHub without a connection.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from playground.generations.push import CATCH_UP, STREAM_OVER, JobEventHub, job_event_hub
+
+KEEPALIVE_SECONDS = 15.0  # a comment now and then, so proxies and browsers keep the stream
+# A stream ends after this; the browser reconnects at once, and the session is checked anew.
+STREAM_SECONDS = 300.0
+LISTENER_WAIT_SECONDS = 2.0
+RECONNECT_MS = 1000
+
+
+@require_GET
+async def job_events(request: HttpRequest) -> HttpResponse:
+    # Not @login_required: a redirect to the login page means nothing to an EventSource.
+    user = await request.auser()
+    if not user.is_authenticated:
+        return HttpResponse("Log in to follow your jobs.", status=401, content_type="text/plain")
+    if not isinstance(request, ASGIRequest):
+        # Served over WSGI, a stream would hold a thread for as long as the page is open:
+        # 204 tells the browser not to reconnect, and the page polls instead.
+        return HttpResponse(status=204)
+    hub = job_event_hub()
+    if not await hub.wait_live(LISTENER_WAIT_SECONDS):
+        return HttpResponse(
+            "Live updates are unavailable just now; the page checks on its jobs instead.",
+            status=503,
+            content_type="text/plain",
+            headers={"Retry-After": "5"},
+        )
+    # The session lookup opened a connection in this request's thread: give it back now,
+    # not when the stream ends minutes later.
+    await sync_to_async(connections.close_all)()
+    response = StreamingHttpResponse(
+        _events(hub, user.pk), content_type="text/event-stream; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-cache, no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+async def _events(hub: JobEventHub, owner_id: int) -> AsyncIterator[str]:
+    queue = hub.subscribe(owner_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STREAM_SECONDS
+    try:
+        yield f"retry: {RECONNECT_MS}\n: following your jobs\n\n"
+        while (left := deadline - loop.time()) > 0:
+            try:
+                item = await asyncio.wait_for(queue.get(), min(KEEPALIVE_SECONDS, left))
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if item is STREAM_OVER:
+                return
+            if item is CATCH_UP:
+                yield "event: catch-up\ndata: {}\n\n"
+                continue
+            data = json.dumps({"id": item.job_id, "rev": item.revision})
+            yield f"event: job\ndata: {data}\n\n"
+    finally:
+        hub.unsubscribe(owner_id, queue)

@@ -1,0 +1,250 @@
+"""Job progress pushed to open pages: workers publish each change, every web process fans it out.
+
+A change to a job (claimed, a preview stored, settled, cancelled, given back) is published once
+it has committed, as "<owner id> <job id> <revision>". The revision is the job's state and its
+number of previews, which is also what its card shows, so a page can tell whether its card is
+behind.
+
+PostgreSQL: `pg_notify` on a channel, heard by one LISTEN connection per web process.
+SQLite lives on one machine: a datagram to each web process's Unix socket under WAKEUP_DIR.
+A web process holds that one listener whatever the number of open pages; a page's event stream
+waits on an asyncio queue and never holds a database connection while it waits.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count
+
+from playground.generations.models import Generation
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "playground_job_events"
+MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to about 108 bytes
+QUEUE_LIMIT = 256  # events waiting for one page; past that it is told to catch up instead
+RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
+# Connection options of Django's backend that libpq and psycopg's async connection do not take.
+NOT_LIBPQ_OPTIONS = (
+    "cursor_factory",
+    "isolation_level",
+    "server_side_binding",
+    "pool",
+    "assume_role",
+    "context",
+)
+
+
+def revision(state: str, preview_count: int) -> str:
+    return f"{state}.{preview_count}"
+
+
+# -- publishing (worker and web processes) --------------------------------------------------
+
+
+def job_changed(generation_id: int) -> None:
+    """Announce a change of this job to its owner's open pages once it has committed.
+
+    Never raises: a page that misses an announcement catches up when its stream reconnects,
+    and pages without a stream poll.
+    """
+    transaction.on_commit(lambda: _publish(generation_id))
+
+
+def _publish(generation_id: int) -> None:
+    try:
+        row = (
+            Generation.objects.filter(pk=generation_id)
+            .annotate(preview_count=Count("previews"))
+            .values_list("owner_id", "state", "preview_count")
+            .first()
+        )
+        if row is None:
+            return
+        owner_id, state, preview_count = row
+        message = f"{owner_id} {generation_id} {revision(state, preview_count)}"
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, message])
+        else:
+            _send_to_web_processes(message.encode())
+    except DatabaseError as error:
+        logger.warning("job %s: its change could not be announced (%s)", generation_id, error)
+
+
+def _send_to_web_processes(message: bytes) -> None:
+    directory = Path(settings.WAKEUP_DIR)
+    if not directory.is_dir():
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
+        sender.setblocking(False)
+        for path in directory.glob("web-*.sock"):
+            try:
+                sender.sendto(message, str(path))
+            except (ConnectionRefusedError, FileNotFoundError):
+                path.unlink(missing_ok=True)  # a web process that is gone
+            except BlockingIOError:
+                pass  # that process is not reading: its pages catch up when they reconnect
+
+
+# -- fanning out (each web process) ---------------------------------------------------------
+
+
+class Announcement:
+    """What a page's stream receives: a job that changed, or an order to stop."""
+
+    __slots__ = ("job_id", "revision")
+
+    def __init__(self, job_id: int, revision: str) -> None:
+        self.job_id = job_id
+        self.revision = revision
+
+
+# Sentinels put in a page's queue: it fell behind (refresh everything), or the listener is
+# down (end the stream, so the page falls back to polling until it reconnects).
+CATCH_UP = Announcement(0, "catch-up")
+STREAM_OVER = Announcement(0, "over")
+
+
+class JobEventHub:
+    """One listener per web process and event loop; pages subscribe by owner."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.subscribers: dict[int, set[asyncio.Queue[Announcement]]] = {}
+        self.live = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    # The hub belongs to the loop that first used it; a new loop (tests, a reloaded server)
+    # starts a new listener.
+    def _ensure_listening(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.loop is loop and self.task is not None and not self.task.done():
+            return
+        self.loop = loop
+        self.subscribers = {}
+        self.live = asyncio.Event()
+        listen = self._listen_postgres if connection.vendor == "postgresql" else self._listen_socket
+        self.task = loop.create_task(listen(), name="job-event-listener")
+
+    async def wait_live(self, timeout: float) -> bool:
+        self._ensure_listening()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.live.wait(), timeout)
+        return self.live.is_set()
+
+    def subscribe(self, owner_id: int) -> asyncio.Queue[Announcement]:
+        self._ensure_listening()
+        queue: asyncio.Queue[Announcement] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self.subscribers.setdefault(owner_id, set()).add(queue)
+        return queue
+
+    def unsubscribe(self, owner_id: int, queue: asyncio.Queue[Announcement]) -> None:
+        queues = self.subscribers.get(owner_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self.subscribers[owner_id]
+
+    @property
+    def page_count(self) -> int:
+        return sum(len(queues) for queues in self.subscribers.values())
+
+    def dispatch(self, message: str) -> None:
+        try:
+            owner, job, rev = message.split(" ", 2)
+            owner_id, job_id = int(owner), int(job)
+        except ValueError:
+            logger.warning("ignoring a malformed job event %r", message[:100])
+            return
+        for queue in self.subscribers.get(owner_id, ()):
+            _offer(queue, Announcement(job_id, rev))
+
+    def _end_all_streams(self) -> None:
+        for queues in self.subscribers.values():
+            for queue in queues:
+                _offer(queue, STREAM_OVER)
+
+    async def _listen_postgres(self) -> None:
+        import psycopg
+
+        params = {
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key not in NOT_LIBPQ_OPTIONS
+        }
+        failures = 0
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
+                async with conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    failures = 0
+                    self.live.set()
+                    async for notify in conn.notifies():
+                        self.dispatch(notify.payload)
+            except psycopg.Error as error:
+                logger.warning("job events: LISTEN failed (%s); pages poll meanwhile", error)
+            finally:
+                self._went_down()
+            await asyncio.sleep(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)])
+            failures += 1
+
+    async def _listen_socket(self) -> None:
+        directory = Path(settings.WAKEUP_DIR)
+        path = directory / f"web-{os.getpid()}-{id(self)}.sock"
+        if len(str(path)) > MAX_SOCKET_PATH:
+            logger.warning("%s is too long for a socket: pages poll", path)
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        receiver.bind(str(path))
+        receiver.setblocking(False)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(receiver.fileno(), self._drain(receiver))
+        self.live.set()
+        try:
+            await asyncio.Future()  # until the loop ends or the task is cancelled
+        finally:
+            loop.remove_reader(receiver.fileno())
+            receiver.close()
+            path.unlink(missing_ok=True)
+            self._went_down()
+
+    def _drain(self, receiver: socket.socket) -> Callable[[], None]:
+        def read_all() -> None:
+            with contextlib.suppress(BlockingIOError):
+                while data := receiver.recv(256):
+                    self.dispatch(data.decode(errors="replace"))
+
+        return read_all
+
+    def _went_down(self) -> None:
+        if self.live.is_set():
+            self.live.clear()
+            self._end_all_streams()
+
+
+def _offer(queue: asyncio.Queue[Announcement], item: Announcement) -> None:
+    try:
+        queue.put_nowait(item)
+    except asyncio.QueueFull:
+        # The page is far behind: drop what it has not read and tell it to catch up at once.
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(STREAM_OVER if item is STREAM_OVER else CATCH_UP)
+
+
+_hub = JobEventHub()
+
+
+def job_event_hub() -> JobEventHub:
+    return _hub

@@ -1,0 +1,103 @@
+"""A running job's card follows it through the page's event stream, and polls only without one."""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from playground.generations.push import job_event_hub
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CARD_PATH = re.compile(r"/generations/\d+/(\?.*)?$")
+
+
+def card_requests(page) -> list[float]:  # type: ignore[no-untyped-def]
+    """Monotonic times of the page's requests for a job card (GET /generations/<id>/)."""
+    seen: list[float] = []
+    page.on(
+        "request",
+        lambda request: seen.append(time.monotonic())
+        if request.method == "GET" and CARD_PATH.search(request.url)
+        else None,
+    )
+    return seen
+
+
+def test_a_card_is_told_of_progress_instead_of_polling(page, alice, provider, upstream, worker):
+    upstream.set_latency(3.0)
+    log_in(page, "alice", "alice-password-1")
+    page.wait_for_function("window.playgroundPushLive === true")
+    requests = card_requests(page)
+
+    page.fill("#id_prompt", "a harbour at night")
+    page.click("#generate-form button[type=submit]")
+    card = page.locator("#results article.job").first
+    expect(card).to_have_attribute("data-state", "running", timeout=5_000)
+
+    # While the upstream works nothing changes, so the page asks for nothing.
+    quiet_from = time.monotonic()
+    page.wait_for_timeout(2_000)
+    assert [t for t in requests if t > quiet_from + 0.2] == []
+
+    expect(card).to_have_attribute("data-state", "succeeded", timeout=10_000)
+    image = card.locator(".job-images a.thumb img").first
+    expect(image).to_have_attribute("src", re.compile(r"/display/$"))
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    # One fetch per announced change (running, succeeded), not one a second.
+    assert len(requests) <= 3, len(requests)
+
+
+def test_previews_arrive_as_they_are_streamed(page, alice, provider, upstream, worker):
+    upstream.set_latency(2.0)
+    log_in(page, "alice", "alice-password-1")
+    page.wait_for_function("window.playgroundPushLive === true")
+    page.fill("#id_prompt", "a fox in snow")
+    page.select_option("#id_partial_images", "2")
+    page.click("#generate-form button[type=submit]")
+    card = page.locator("#results article.job").first
+    expect(card.locator(".thumb.preview img").first).to_be_visible(timeout=10_000)
+    expect(card).to_have_attribute("data-state", "succeeded", timeout=15_000)
+
+
+def test_without_the_stream_the_card_polls_and_still_finishes(
+    page, alice, provider, upstream, worker
+):
+    page.route("**/generations/events/", lambda route: route.abort())
+    upstream.set_latency(1.5)
+    log_in(page, "alice", "alice-password-1")
+    requests = card_requests(page)
+    page.fill("#id_prompt", "a lantern in fog")
+    page.click("#generate-form button[type=submit]")
+    card = page.locator("#results article.job").first
+    expect(card).to_have_attribute("data-state", "succeeded", timeout=15_000)
+    assert page.evaluate("window.playgroundPushLive") is False
+    assert len(requests) >= 2  # it polled
+
+
+def test_a_cut_stream_falls_back_to_polling_and_comes_back(
+    page, alice, provider, upstream, worker
+):
+    """A stream cut (a proxy's timeout, a restart of the web server) loses no result."""
+    upstream.set_latency(4.0)
+    log_in(page, "alice", "alice-password-1")
+    page.wait_for_function("window.playgroundPushLive === true")
+    page.fill("#id_prompt", "a lighthouse in rain")
+    page.click("#generate-form button[type=submit]")
+    card = page.locator("#results article.job").first
+    expect(card).to_have_attribute("data-state", "running", timeout=5_000)
+
+    # The server ends every stream (as when its listener drops) and refuses new ones for now.
+    page.route("**/generations/events/", lambda route: route.abort())
+    hub = job_event_hub()
+    hub.loop.call_soon_threadsafe(hub._end_all_streams)
+    page.wait_for_function("window.playgroundPushLive === false")
+    requests = card_requests(page)
+    page.wait_for_timeout(2_500)
+    assert len(requests) >= 2  # polling while the stream is down
+
+    page.unroute("**/generations/events/")
+    page.wait_for_function("window.playgroundPushLive === true", timeout=10_000)
+    expect(card).to_have_attribute("data-state", "succeeded", timeout=10_000)
