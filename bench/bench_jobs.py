@@ -1,8 +1,8 @@
 """Job throughput and latency benchmark of the playground (`make bench`).
 
-It starts the whole stack the way the Procfile does (gunicorn with threads, `run_worker`, and the
-offline stand-in of the Images API answering every request after 5 s) in a temporary DATA_DIR,
-so ./var is never touched, and measures two targets:
+It starts the whole stack the way the Procfile does (gunicorn with uvicorn workers, `run_worker`,
+the offline stand-in of the Images API answering every request after 5 s) in a temporary
+DATA_DIR, so ./var is never touched, and measures two targets:
 
 1. Throughput: 32 jobs submitted at once over HTTP (logged-in session, plain form posts) must all
    finish within 10 s of wall time, from the first submit to the last job's `finished_at`. Jobs
@@ -164,19 +164,17 @@ def start_services(stack: Stack) -> None:
         "web",
         [
             str(BIN / "gunicorn"),
-            "playground.wsgi",
+            "playground.asgi:application",
             "--bind",
             f"127.0.0.1:{stack.web_port}",
             "--worker-class",
-            "gthread",
+            "uvicorn_worker.UvicornWorker",
             "--workers",
             "2",
-            "--threads",
-            "32",
             "--timeout",
             "0",
             "--graceful-timeout",
-            "5",
+            "3",
         ],
     )
     start_process(stack, "worker", [sys.executable, "manage.py", "run_worker"])
@@ -256,14 +254,19 @@ def close_django() -> None:
 
 
 @contextmanager
-def running_stack() -> Iterator[Stack]:
-    """A migrated, prepared and running stack in a temporary DATA_DIR; all torn down after."""
+def running_stack(database_url: str | None = None) -> Iterator[Stack]:
+    """A migrated, prepared and running stack in a temporary DATA_DIR; all torn down after.
+
+    Its database is SQLite in that DATA_DIR unless `database_url` names another (PostgreSQL).
+    """
     data_dir = Path(tempfile.mkdtemp(prefix="playground-bench-"))
     web_port = free_port()
     api_port = free_port()
     while api_port == web_port:
         api_port = free_port()
     stack = Stack(data_dir, stack_env(data_dir, web_port, api_port), web_port, api_port)
+    if database_url:
+        stack.env["DATABASE_URL"] = database_url
     try:
         progress("migrating and collecting static files in a temporary DATA_DIR")
         manage(stack, "migrate", "--noinput", "-v0")
