@@ -1,10 +1,11 @@
 from django.urls import path
 
-from playground.generations import event_stream, views
+from playground.generations import code_view, event_stream, views
 
 urlpatterns = [
     path("", views.playground, name="playground"),
     path("generate/controls/", views.form_controls, name="form-controls"),
+    path("generate/code/", code_view.view_code, name="view-code"),
     path("generations/", views.create_generation, name="create-generation"),
     path("generations/events/", event_stream.job_events, name="job-events"),
     path("generations/<int:pk>/", views.generation_detail, name="generation-detail"),
