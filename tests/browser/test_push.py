@@ -19,9 +19,11 @@ def card_requests(page) -> list[float]:  # type: ignore[no-untyped-def]
     seen: list[float] = []
     page.on(
         "request",
-        lambda request: seen.append(time.monotonic())
-        if request.method == "GET" and CARD_PATH.search(request.url)
-        else None,
+        lambda request: (
+            seen.append(time.monotonic())
+            if request.method == "GET" and CARD_PATH.search(request.url)
+            else None
+        ),
     )
     return seen
 
@@ -45,7 +47,9 @@ def test_a_card_is_told_of_progress_instead_of_polling(page, alice, provider, up
     expect(card).to_have_attribute("data-state", "succeeded", timeout=10_000)
     image = card.locator(".job-images a.thumb img").first
     expect(image).to_have_attribute("src", re.compile(r"/display/$"))
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
     # One fetch per announced change (running, succeeded), not one a second.
     assert len(requests) <= 3, len(requests)
 
@@ -77,9 +81,7 @@ def test_without_the_stream_the_card_polls_and_still_finishes(
     assert len(requests) >= 2  # it polled
 
 
-def test_a_cut_stream_falls_back_to_polling_and_comes_back(
-    page, alice, provider, upstream, worker
-):
+def test_a_cut_stream_falls_back_to_polling_and_comes_back(page, alice, provider, upstream, worker):
     """A stream cut (a proxy's timeout, a restart of the web server) loses no result."""
     upstream.set_latency(4.0)
     log_in(page, "alice", "alice-password-1")
