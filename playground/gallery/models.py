@@ -18,7 +18,8 @@ def thumbnail_path(instance: "Image", filename: str) -> str:
 
 
 def display_path(instance: "Image", filename: str) -> str:
-    return f"display/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}.webp"
+    suffix = ".jpg" if filename.endswith(".jpg") else ".webp"
+    return f"display/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
 class ImageQuerySet(models.QuerySet["Image"]):
@@ -39,7 +40,8 @@ class Image(models.Model):
     display = models.FileField(
         upload_to=display_path,
         blank=True,
-        help_text="A WebP fitted for showing the image large; the original stays untouched.",
+        help_text="A JPEG (WebP when transparent) fitted for showing the image large; the "
+        "original stays untouched.",
     )
     format = models.CharField(max_length=10)
     width = models.PositiveIntegerField()

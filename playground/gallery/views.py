@@ -26,7 +26,8 @@ def _serve(
     if which == "thumb":
         response = FileResponse(image.thumbnail.open("rb"), content_type="image/webp")
     elif which == "display":
-        response = FileResponse(image.display.open("rb"), content_type="image/webp")
+        display_type = "image/jpeg" if image.display.name.endswith(".jpg") else "image/webp"
+        response = FileResponse(image.display.open("rb"), content_type=display_type)
     else:
         response = FileResponse(
             image.file.open("rb"),

@@ -1,9 +1,11 @@
 """Running one generation job: claim it, call the provider, store what comes back."""
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from playground.catalog.models import ImageModel
-from playground.gallery.storage import store_image
+from playground.gallery.storage import Renditions, make_renditions, store_image
 from playground.generations.edit_inputs import upstream_files
 from playground.generations.models import Generation, this_worker
 from playground.generations.previews import store_preview
@@ -30,6 +32,7 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 # Saving a result that arrived while the database does not answer: try for about a minute.
 SAVE_ATTEMPTS = 7
 SAVE_FIRST_DELAY_SECONDS = 0.5
+RENDITION_THREADS = 4
 
 # Set by a stopping worker once its grace period is over: running jobs stop waiting on the
 # upstream and go back to the queue for another worker (a planned stop, not a crash).
@@ -240,11 +243,26 @@ def _settle_error(generation: Generation, error: UpstreamError, seconds: float) 
 def _store(generation: Generation, result: UpstreamResult) -> None:
     """Save every image that arrived; they were billed, so a busy database is waited out."""
     arrived_at = timezone.now()  # one timestamp, so a job's images sort by their index
-    for index, data in enumerate(result.images):
+    for index, (data, made) in enumerate(zip(result.images, _renditions(result), strict=True)):
         revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
         _retry_on_database_errors(
-            lambda i=index, d=data, r=revised: store_image(generation, i, d, r, arrived_at)
+            lambda i=index, d=data, r=revised, m=made: store_image(
+                generation, i, d, r, arrived_at, renditions=m
+            )
         )
+
+
+def _renditions(result: UpstreamResult) -> list[Renditions | None]:
+    """The images' renditions, made side by side: the person is waiting for the last one.
+
+    An image Pillow cannot read gets None here; store_image then fails on it as before.
+    """
+    if len(result.images) < 2:
+        return [None] * len(result.images)
+    workers = min(len(result.images), os.cpu_count() or 1, RENDITION_THREADS)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="renditions") as pool:
+        futures = [pool.submit(make_renditions, data) for data in result.images]
+    return [None if future.exception() else future.result() for future in futures]
 
 
 def _retry_on_database_errors(save: Callable[[], object]) -> None:

@@ -192,9 +192,12 @@ class Handler(BaseHTTPRequestHandler):
         if request.stream:
             self.stream(request)
         else:
-            self.api.wait(self.api.latency)
-            created = int(time.time())
+            # The latency is the time to the answer: the pictures are drawn within it, as a
+            # real model's work is, not after it.
+            answer_at = time.monotonic() + self.api.latency
             data = [pictures.picture_bytes(request, i) for i in range(request.n)]
+            self.api.wait(answer_at - time.monotonic())
+            created = int(time.time())
             self.send_json(200, payloads.images_response(request, data, created))
 
     def apply_fault(self, model: str) -> None:

@@ -1,4 +1,5 @@
-"""A size-fitted WebP is ready when an image is stored, served with the same access rules."""
+"""A size-fitted rendition is ready when an image is stored, served with the same access rules:
+JPEG for an opaque image (quick to make while the person waits), WebP for a transparent one."""
 
 import io
 
@@ -11,9 +12,10 @@ from playground.generations.models import Generation
 pytestmark = pytest.mark.django_db
 
 
-def png(size: tuple[int, int]) -> bytes:
+def png(size: tuple[int, int], mode: str = "RGB") -> bytes:
     out = io.BytesIO()
-    PILImage.new("RGB", size, "orange").save(out, "PNG")
+    colour = (255, 165, 0, 128) if mode == "RGBA" else "orange"  # half transparent
+    PILImage.new(mode, size, colour).save(out, "PNG")
     return out.getvalue()
 
 
@@ -28,16 +30,23 @@ def read(response) -> bytes:  # type: ignore[no-untyped-def]
     return b"".join(response.streaming_content)
 
 
-def test_it_serves_a_fitted_webp_and_keeps_the_original_untouched(client, alice):
-    data = png((1536, 1024))
+@pytest.mark.parametrize(
+    ("mode", "content_type", "image_format"),
+    [("RGB", "image/jpeg", "JPEG"), ("RGBA", "image/webp", "WEBP")],
+)
+def test_it_serves_a_fitted_rendition_and_keeps_the_original_untouched(
+    client, alice, mode, content_type, image_format
+):
+    data = png((1536, 1024), mode)
     job = Generation.objects.create(owner=alice, model="m", prompt="p", params={"n": 1})
     image = store_image(job, 0, data)
     client.force_login(alice)
 
     response = client.get(f"/gallery/{image.pk}/display/")
-    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    assert response.status_code == 200 and response["Content-Type"] == content_type
     with PILImage.open(io.BytesIO(read(response))) as display:
-        assert display.format == "WEBP" and display.size == (1024, 683)
+        assert display.format == image_format and display.size == (1024, 683)
+        assert ("A" in display.getbands()) == (mode == "RGBA")  # transparency is kept
     assert read(client.get(f"/gallery/{image.pk}/original/")) == data
 
 
