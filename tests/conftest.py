@@ -19,7 +19,7 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     overrides = override_settings(
         MEDIA_ROOT=data_dir / "media",
         WAKEUP_DIR=data_dir / "run",
-        STATIC_ROOT=data_dir / "static",
+        STATIC_ROOT=data_dir / "static",  # made below: whitenoise warns of a missing one
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -29,6 +29,7 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         UPSTREAM_BACKOFF_SECONDS=0.05,
         UPSTREAM_TIMEOUT_SECONDS=10,
     )
+    (data_dir / "static").mkdir()
     overrides.enable()
     yield data_dir
     overrides.disable()
