@@ -6,6 +6,7 @@ know who is asking, and then waits on the web process's JobEventHub without a co
 """
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -15,7 +16,14 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from playground.generations.push import CATCH_UP, STREAM_OVER, JobEventHub, job_event_hub
+from playground.generations.push import (
+    CATCH_UP,
+    STREAM_OVER,
+    Announcement,
+    JobEventHub,
+    TooManyStreams,
+    job_event_hub,
+)
 
 KEEPALIVE_SECONDS = 15.0  # a comment now and then, so proxies and browsers keep the stream
 # A stream ends after this; the browser reconnects at once, and the session is checked anew.
@@ -45,16 +53,41 @@ async def job_events(request: HttpRequest) -> HttpResponse:
     # The session lookup opened a connection in this request's thread: give it back now,
     # not when the stream ends minutes later.
     await sync_to_async(connections.close_all)()
-    response = StreamingHttpResponse(
-        _events(hub, user.pk), content_type="text/event-stream; charset=utf-8"
-    )
-    response["Cache-Control"] = "no-cache, no-store"
-    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-    return response
+    try:
+        queue = hub.subscribe(user.pk)
+    except TooManyStreams:
+        return HttpResponse(
+            "Too many open pages follow your jobs; this one checks on them instead.",
+            status=429,
+            content_type="text/plain",
+            headers={"Retry-After": "60"},
+        )
+    return EventStreamResponse(hub, user.pk, queue)
 
 
-async def _events(hub: JobEventHub, owner_id: int) -> AsyncIterator[str]:
-    queue = hub.subscribe(owner_id)
+class EventStreamResponse(StreamingHttpResponse):
+    """The stream of one page; closing it ends the page's subscription, even when the client
+    left before the first event and the stream's own cleanup never ran."""
+
+    def __init__(self, hub: JobEventHub, owner_id: int, queue: asyncio.Queue[Announcement]) -> None:
+        super().__init__(
+            _events(hub, owner_id, queue), content_type="text/event-stream; charset=utf-8"
+        )
+        self["Cache-Control"] = "no-cache, no-store"
+        self["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+        self._unsubscribe = (asyncio.get_running_loop(), hub.unsubscribe, owner_id, queue)
+
+    def close(self) -> None:
+        loop, unsubscribe, owner_id, queue = self._unsubscribe
+        # Django calls close() from a thread: the hub is the event loop's to change.
+        with contextlib.suppress(RuntimeError):  # the loop is gone: so is the hub
+            loop.call_soon_threadsafe(unsubscribe, owner_id, queue)
+        super().close()
+
+
+async def _events(
+    hub: JobEventHub, owner_id: int, queue: asyncio.Queue[Announcement]
+) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + STREAM_SECONDS
     try:

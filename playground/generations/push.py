@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 CHANNEL = "playground_job_events"
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to about 108 bytes
 QUEUE_LIMIT = 256  # events waiting for one page; past that it is told to catch up instead
+# Open pages of one person in one web process: more is a script holding connections open, and
+# those pages poll instead.
+STREAMS_PER_OWNER = 50
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
 # Connection options of Django's backend that libpq and psycopg's async connection do not take.
 NOT_LIBPQ_OPTIONS = (
@@ -97,6 +100,10 @@ def _send_to_web_processes(message: bytes) -> None:
 # -- fanning out (each web process) ---------------------------------------------------------
 
 
+class TooManyStreams(Exception):
+    """This person has STREAMS_PER_OWNER streams open in this process already."""
+
+
 class Announcement:
     """What a page's stream receives: a job that changed, or an order to stop."""
 
@@ -141,9 +148,13 @@ class JobEventHub:
         return self.live.is_set()
 
     def subscribe(self, owner_id: int) -> asyncio.Queue[Announcement]:
+        """A queue of this owner's announcements; TooManyStreams past STREAMS_PER_OWNER."""
         self._ensure_listening()
+        queues = self.subscribers.setdefault(owner_id, set())
+        if len(queues) >= STREAMS_PER_OWNER:
+            raise TooManyStreams
         queue: asyncio.Queue[Announcement] = asyncio.Queue(maxsize=QUEUE_LIMIT)
-        self.subscribers.setdefault(owner_id, set()).add(queue)
+        queues.add(queue)
         return queue
 
     def unsubscribe(self, owner_id: int, queue: asyncio.Queue[Announcement]) -> None:

@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
+from playground.generations import push
 from playground.generations.models import Generation
 from playground.generations.push import (
     CATCH_UP,
@@ -27,6 +28,7 @@ from playground.generations.push import (
     JobEventHub,
     _send_to_web_processes,
     job_changed,
+    job_event_hub,
 )
 from playground.generations.runner import claim, finish
 from tests.workers import wait_for
@@ -291,3 +293,30 @@ def _backends() -> int:
             "AND pid <> pg_backend_pid()"
         )
         return int(cursor.fetchone()[0])
+
+
+def test_closed_pages_leave_no_subscription_behind(live_server, client, alice):
+    hub = job_event_hub()
+    cookies = session_cookies(client, alice)
+    streams = [EventStream(live_server.url, cookies) for _ in range(20)]
+    assert wait_for(lambda: hub.page_count == 20, timeout=5), hub.page_count
+    for stream in streams:
+        stream.close()
+    assert wait_for(lambda: hub.page_count == 0, timeout=5), hub.page_count
+
+
+def test_one_person_cannot_hold_streams_without_end(live_server, client, alice, monkeypatch):
+    monkeypatch.setattr(push, "STREAMS_PER_OWNER", 3)
+    cookies = session_cookies(client, alice)
+    streams = [EventStream(live_server.url, cookies) for _ in range(3)]
+    assert [s.response.status for s in streams] == [200, 200, 200]
+    refused = EventStream(live_server.url, cookies)
+    assert refused.response.status == 429
+    assert refused.response.getheader("Retry-After") == "60"
+    refused.close()
+    streams[0].close()  # a page closed: room for another
+    assert wait_for(lambda: job_event_hub().page_count == 2, timeout=5)
+    streams[0] = EventStream(live_server.url, cookies)
+    assert streams[0].response.status == 200
+    for stream in streams:
+        stream.close()
