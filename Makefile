@@ -39,3 +39,4 @@ bench: install
 	$(PY) bench/bench_jobs.py
 	$(PY) bench/bench_edit_memory.py
 	$(PY) bench/bench_page_weight.py
+	$(PY) bench/bench_open_pages.py
