@@ -179,6 +179,7 @@ def start_services(stack: Stack) -> None:
             "0",
             "--graceful-timeout",
             "3",
+            "--no-control-socket",
         ],
     )
     start_process(stack, "worker", [sys.executable, "manage.py", "run_worker"])

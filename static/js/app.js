@@ -105,9 +105,47 @@
 
   // Job cards follow their jobs through the page's event stream (htmx's sse extension keeps
   // it open and reconnects it). An event names a job and its revision; the card of that job
-  // fetches itself when it shows an older one. While the stream is down, cards poll instead
-  // (their "every 1s" trigger checks playgroundPushLive).
-  window.playgroundPushLive = false;
+  // fetches itself when it shows an older one. Cards poll only while the stream is down and
+  // the page is shown: their "every 1s" trigger asks playgroundShouldPoll().
+  // A hidden tab closes its stream (a browser allows about six connections to a server over
+  // HTTP/1.1, and each open stream keeps one) and catches up when it is shown again.
+  const CONNECT_PATIENCE_MS = 3000;
+  let pushState = "connecting"; // connecting | live | down | paused
+  let currentSource = null;
+  let resuming = false;
+  function setPushState(state) {
+    pushState = state;
+    window.playgroundPushLive = state === "live";
+    if (state === "connecting") {
+      window.setTimeout(function () { if (pushState === "connecting") setPushState("down"); }, CONNECT_PATIENCE_MS);
+    }
+  }
+  setPushState("connecting");
+  window.playgroundShouldPoll = function () {
+    return pushState === "down" && !document.hidden;
+  };
+  // The extension asks this hook for its EventSource: keep it, to close it while hidden.
+  htmx.createEventSource = function (url) {
+    const source = new EventSource(url, { withCredentials: true });
+    currentSource = source;
+    if (document.hidden) source.close(); // opened again when the page is shown
+    return source;
+  };
+  document.addEventListener("visibilitychange", function () {
+    if (!currentSource) return;
+    if (document.hidden) {
+      currentSource.close();
+      setPushState("paused");
+    } else if (pushState === "paused" || currentSource.readyState === EventSource.CLOSED) {
+      setPushState("connecting");
+      // The extension reconnects a source that reports an error once it is closed.
+      resuming = true;
+      if (currentSource.readyState === EventSource.CLOSED && currentSource.onerror) {
+        currentSource.onerror(new Event("error"));
+      }
+      resuming = false;
+    }
+  });
   const announced = new Map(); // job id -> newest revision announced
   const asked = new Map(); // job id -> [revision, times asked for it]
   const streams = new WeakSet();
@@ -145,12 +183,15 @@
       source.addEventListener("job", onJobEvent);
       source.addEventListener("catch-up", catchUp);
     }
-    const wasLive = window.playgroundPushLive;
-    window.playgroundPushLive = true;
+    const wasLive = pushState === "live";
+    setPushState("live");
     if (!wasLive) catchUp();
   });
-  document.addEventListener("htmx:sseError", function () { window.playgroundPushLive = false; });
-  document.addEventListener("htmx:sseClose", function () { window.playgroundPushLive = false; });
+  function streamLost() {
+    if (!resuming && pushState !== "paused") setPushState("down");
+  }
+  document.addEventListener("htmx:sseError", streamLost);
+  document.addEventListener("htmx:sseClose", streamLost);
   // A card that arrives (a new job, or a fetched state) may already be behind an announcement.
   document.addEventListener("htmx:load", function (event) {
     const card = event.detail.elt;

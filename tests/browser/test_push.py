@@ -6,8 +6,10 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from playground.generations.models import Generation
 from playground.generations.push import job_event_hub
 from tests.browser.conftest import log_in
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -103,3 +105,64 @@ def test_a_cut_stream_falls_back_to_polling_and_comes_back(page, alice, provider
     page.unroute("**/generations/events/")
     page.wait_for_function("window.playgroundPushLive === true", timeout=10_000)
     expect(card).to_have_attribute("data-state", "succeeded", timeout=10_000)
+
+
+HIDE_JS = """(hidden) => {
+  Object.defineProperty(document, "hidden", {value: hidden, configurable: true});
+  Object.defineProperty(document, "visibilityState",
+    {value: hidden ? "hidden" : "visible", configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_hidden_tabs_let_go_of_their_stream_and_catch_up_when_shown(
+    browser, live_server, alice, provider, upstream, worker
+):
+    """Over HTTP/1.1 a browser keeps about six connections to a server: open streams must not
+    use them all, or the seventh tab (and any other page) never loads."""
+    upstream.set_latency(1.0)
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    hub = job_event_hub()
+    try:
+        first = context.new_page()
+        log_in(first, "alice", "alice-password-1")
+        tabs = [first] + [context.new_page() for _ in range(6)]
+        for tab in tabs:
+            if tab is not first:
+                tab.goto("/")
+            tab.wait_for_function("window.playgroundPushLive === true")
+            tab.evaluate(HIDE_JS, True)  # the person switched to another tab
+        assert wait_for(lambda: hub.page_count == 0, timeout=5), hub.page_count
+
+        seventh = context.new_page()
+        seventh.goto("/")
+        seventh.wait_for_function("window.playgroundPushLive === true")
+        seventh.fill("#id_prompt", "a paper boat")
+        seventh.click("#generate-form button[type=submit]")
+        expect(seventh.locator("#results article.job").first).to_have_attribute(
+            "data-state", "succeeded"
+        )
+        seventh.goto("/gallery/")
+        expect(seventh.locator(".grid-item")).to_have_count(1)
+
+        # A hidden tab neither streams nor polls; shown again, it reconnects and catches up.
+        upstream.set_latency(2.0)
+        first.reload()
+        first.wait_for_function("window.playgroundPushLive === true")
+        first.fill("#id_prompt", "a kite over dunes")
+        first.click("#generate-form button[type=submit]")
+        card = first.locator("#results article.job").first
+        expect(card).to_have_attribute("data-state", "running")
+        first.evaluate(HIDE_JS, True)
+        requests = card_requests(first)
+        job = Generation.objects.get(prompt="a kite over dunes")
+        assert wait_for(lambda: Generation.objects.get(pk=job.pk).state == "succeeded")
+        first.wait_for_timeout(1_200)
+        assert requests == []
+        expect(card).to_have_attribute("data-state", "running")  # not told while hidden
+        first.evaluate(HIDE_JS, False)
+        expect(card).to_have_attribute("data-state", "succeeded", timeout=5_000)
+        assert first.evaluate("window.playgroundPushLive") is True
+    finally:
+        context.close()
