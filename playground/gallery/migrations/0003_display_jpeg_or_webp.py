@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('gallery', '0002_image_display'),
+        ("gallery", "0002_image_display"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='image',
-            name='display',
-            field=models.FileField(blank=True, help_text='A JPEG (WebP when transparent) fitted for showing the image large; the original stays untouched.', upload_to=playground.gallery.models.display_path),
+            model_name="image",
+            name="display",
+            field=models.FileField(
+                blank=True,
+                help_text="A JPEG (WebP when transparent) fitted for showing the image large; the original stays untouched.",
+                upload_to=playground.gallery.models.display_path,
+            ),
         ),
     ]
