@@ -62,7 +62,8 @@ def make_renditions(data: bytes) -> Renditions:
         display = picture.copy()
     display.thumbnail((DISPLAY_EDGE, DISPLAY_EDGE))
     small = display.copy()
-    small.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+    # A box reduction first, then the fine resample: a third of the time, alike at this size.
+    small.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE), reducing_gap=1.0)
     # The display rendition is made while the person waits for the job to settle: JPEG
     # encodes several times faster than WebP, so opaque images get one; transparency needs WebP.
     if "A" in display.getbands() or display.mode in ("P", "LA", "PA"):

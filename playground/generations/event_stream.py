@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from playground.generations.push import (
@@ -103,7 +104,10 @@ async def _events(
             if item is CATCH_UP:
                 yield "event: catch-up\ndata: {}\n\n"
                 continue
-            data = json.dumps({"id": item.job_id, "rev": item.revision})
+            event = {"id": item.job_id, "rev": item.revision}
+            if item.image_ids:
+                event["display"] = [reverse("image-display", args=[pk]) for pk in item.image_ids]
+            data = json.dumps(event)
             yield f"event: job\ndata: {data}\n\n"
     finally:
         hub.unsubscribe(owner_id, queue)

@@ -1,9 +1,10 @@
 """Job progress pushed to open pages: workers publish each change, every web process fans it out.
 
 A change to a job (claimed, a preview stored, settled, cancelled, given back) is published once
-it has committed, as "<owner id> <job id> <revision>". The revision is the job's state and its
-number of previews, which is also what its card shows, so a page can tell whether its card is
-behind.
+it has committed, as "<owner id> <job id> <revision>[ <image id>,...]". The revision is the
+job's state and its number of previews, which is also what its card shows, so a page can tell
+whether its card is behind. A settled job names its images, so the page can start loading them
+while it fetches the card.
 
 PostgreSQL: `pg_notify` on a channel, heard by one LISTEN connection per web process.
 SQLite lives on one machine: a datagram to each web process's Unix socket under WAKEUP_DIR.
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
 
+from playground.gallery.models import Image
 from playground.generations.models import Generation
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,10 @@ def _publish(generation_id: int) -> None:
             return
         owner_id, state, preview_count = row
         message = f"{owner_id} {generation_id} {revision(state, preview_count)}"
+        if state not in Generation.UNFINISHED_STATES:
+            image_ids = Image.objects.filter(generation_id=generation_id).order_by("index")
+            if ids := ",".join(str(pk) for pk in image_ids.values_list("pk", flat=True)):
+                message += f" {ids}"
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, message])
@@ -107,11 +113,12 @@ class TooManyStreams(Exception):
 class Announcement:
     """What a page's stream receives: a job that changed, or an order to stop."""
 
-    __slots__ = ("job_id", "revision")
+    __slots__ = ("image_ids", "job_id", "revision")
 
-    def __init__(self, job_id: int, revision: str) -> None:
+    def __init__(self, job_id: int, revision: str, image_ids: tuple[int, ...] = ()) -> None:
         self.job_id = job_id
         self.revision = revision
+        self.image_ids = image_ids
 
 
 # Sentinels put in a page's queue: it fell behind (refresh everything), or the listener is
@@ -170,13 +177,14 @@ class JobEventHub:
 
     def dispatch(self, message: str) -> None:
         try:
-            owner, job, rev = message.split(" ", 2)
+            owner, job, rev, *images = message.split(" ", 3)
             owner_id, job_id = int(owner), int(job)
+            image_ids = tuple(int(pk) for pk in images[0].split(",")) if images else ()
         except ValueError:
             logger.warning("ignoring a malformed job event %r", message[:100])
             return
         for queue in self.subscribers.get(owner_id, ()):
-            _offer(queue, Announcement(job_id, rev))
+            _offer(queue, Announcement(job_id, rev, image_ids))
 
     def _end_all_streams(self) -> None:
         for queues in self.subscribers.values():

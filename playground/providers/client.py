@@ -6,8 +6,10 @@ failure into an UpstreamError whose message a person understands.
 """
 
 import base64
+import functools
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -77,6 +79,13 @@ class CallHooks:
     should_cancel: Callable[[], bool] | None = None
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The CA bundle takes about 20 ms to load: once per process, not on every call, which
+    would put it between a person's click and the request. Contexts are safe to share."""
+    return ssl.create_default_context()
+
+
 def build_client(provider: Provider) -> openai.OpenAI:
     api_key = provider.api_key
     if not api_key:
@@ -88,6 +97,8 @@ def build_client(provider: Provider) -> openai.OpenAI:
         "api_key": api_key,
         "max_retries": 0,  # retries are ours, so they honour cancellation and are counted
         "timeout": float(settings.UPSTREAM_TIMEOUT_SECONDS),
+        # Its own connections (a cancel closes them), the shared TLS context.
+        "http_client": openai.DefaultHttpxClient(verify=tls_context()),
     }
     if provider.kind == Provider.Kind.AZURE:
         return openai.AzureOpenAI(

@@ -170,7 +170,12 @@
     }
     announced.set(String(job.id), job.rev);
     const card = document.getElementById("job-" + job.id);
-    if (card) bringUpToDate(card);
+    if (!card) return;
+    if (job.display && card === document.querySelector("#results > article.job")) {
+      // The newest card shows its images large: start loading them while it fetches itself.
+      job.display.forEach(function (url) { new Image().src = url; });
+    }
+    bringUpToDate(card);
   }
   function catchUp() {
     // Changes made while the stream was closed were not announced: every running card asks.

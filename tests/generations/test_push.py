@@ -7,6 +7,7 @@ They also run on PostgreSQL (LISTEN/NOTIFY) through tests/test_postgres.py.
 import asyncio
 import contextlib
 import http.client
+import io
 import json
 import socket
 import threading
@@ -17,7 +18,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from PIL import Image as PILImage
 
+from playground.gallery.storage import store_image
 from playground.generations import push
 from playground.generations.models import Generation
 from playground.generations.push import (
@@ -34,6 +37,12 @@ from playground.generations.runner import claim, finish
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    PILImage.new("RGB", (32, 32), "teal").save(out, "PNG")
+    return out.getvalue()
 
 
 def make_job(owner) -> Generation:  # type: ignore[no-untyped-def]
@@ -256,10 +265,16 @@ def test_a_page_hears_its_own_jobs_change_and_no_one_elses(live_server, client, 
 
     job = make_job(alice)
     assert claim(job.pk)
+    images = [store_image(job, index, png_bytes()) for index in range(2)]
     assert finish(job.pk, Generation.State.SUCCEEDED)
     expected = [
         {"id": job.pk, "rev": "running.0"},
-        {"id": job.pk, "rev": "succeeded.0"},
+        # A settled job names its images' large renditions, for the page to load at once.
+        {
+            "id": job.pk,
+            "rev": "succeeded.0",
+            "display": [f"/gallery/{image.pk}/display/" for image in images],
+        },
     ]
     assert wait_for(lambda: alices.jobs() == expected, timeout=5), alices.events
     time.sleep(0.2)

@@ -25,6 +25,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 from playground.generations.recovery import recover_orphaned_jobs
 from playground.generations.runner import giving_back
 from playground.generations.wakeup import WakeUps
+from playground.providers.client import tls_context
 
 logger = logging.getLogger("playground.worker")
 
@@ -172,6 +173,7 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         logging.getLogger("django_tasks").setLevel(logging.WARNING)
+        tls_context()  # loaded now, not during the first person's job
         worker = PoolWorker(
             concurrency=max(1, concurrency),
             grace_seconds=max(0.0, grace_seconds),
