@@ -1,8 +1,11 @@
-"""The web app over ASGI (gunicorn with uvicorn workers): pages, files and job event streams."""
+"""The web app over ASGI (gunicorn with uvicorn workers): pages, files and job event streams.
+
+Django's handler, except that files are streamed by blocks (see core/asgi_files.py).
+"""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from playground.core.asgi_files import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
 

@@ -80,8 +80,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: over ASGI, files (whitenoise's too) are streamed by blocks, never read whole.
-    "playground.core.asgi_files.AsgiFileStreamingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Gzip for text responses (pages, htmx partials, JSON), not images: see compression.py.

@@ -11,8 +11,9 @@ import time
 
 import uvicorn
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.asgi import get_asgi_application
 from django.test.utils import modify_settings
+
+from playground.core.asgi_files import get_asgi_application
 
 START_TIMEOUT_SECONDS = 10.0
 

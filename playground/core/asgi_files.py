@@ -2,17 +2,17 @@
 
 Django serves a FileResponse (images, static files through whitenoise) over ASGI by reading the
 whole file into memory first, with a warning each time, because the file is read synchronously.
-This middleware hands such responses an async iterator that reads one block at a time in a
-thread, so a large original costs a block of memory, not its size.
+This handler gives such responses an async iterator that reads one block at a time in a thread,
+so a large original costs a block of memory, not its size. It is the ASGI handler's job, not a
+middleware's: a middleware would also run, needlessly converted, under WSGI and the test client.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
-from asgiref.sync import markcoroutinefunction, sync_to_async
-from django.core.handlers.asgi import ASGIRequest
+import django
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIHandler
 from django.http import FileResponse, HttpRequest, HttpResponseBase
-
-GetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
 
 
 def _next_block(blocks: Iterator[bytes]) -> bytes | None:
@@ -26,20 +26,15 @@ async def _read_in_threads(blocks: Iterator[bytes]) -> AsyncIterator[bytes]:
         yield block
 
 
-class AsgiFileStreamingMiddleware:
-    async_capable = True
-    sync_capable = False
-
-    def __init__(self, get_response: GetResponse) -> None:
-        self.get_response = get_response
-        markcoroutinefunction(self)
-
-    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        response = await self.get_response(request)
-        if (
-            isinstance(request, ASGIRequest)
-            and isinstance(response, FileResponse)
-            and not response.is_async
-        ):
+class FileStreamingASGIHandler(ASGIHandler):
+    async def run_get_response(self, request: HttpRequest) -> HttpResponseBase:
+        response = await super().run_get_response(request)
+        if isinstance(response, FileResponse) and not response.is_async:
             response.streaming_content = _read_in_threads(iter(response.streaming_content))
         return response
+
+
+def get_asgi_application() -> FileStreamingASGIHandler:
+    """Django's get_asgi_application(), with the file streaming handler."""
+    django.setup(set_prefix=False)
+    return FileStreamingASGIHandler()

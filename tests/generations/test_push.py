@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -168,7 +169,7 @@ def test_the_hub_hands_each_owner_only_their_jobs():
         hub.task.cancel()
         return got_mine, got_theirs
 
-    assert asyncio.run(scenario()) == (["10:running.0"], ["11:succeeded.0"])
+    assert in_own_loop(scenario()) == (["10:running.0"], ["11:succeeded.0"])
 
 
 def test_a_page_far_behind_is_told_to_catch_up_instead_of_queueing_forever():
@@ -180,10 +181,16 @@ def test_a_page_far_behind_is_told_to_catch_up_instead_of_queueing_forever():
         hub.task.cancel()
         return _drain(queue)
 
-    items = asyncio.run(scenario())
+    items = in_own_loop(scenario())
     # What it had not read is dropped for one "catch up"; what came after still follows.
     assert items[0] is CATCH_UP
     assert [item.job_id for item in items[1:]] == list(range(QUEUE_LIMIT + 1, QUEUE_LIMIT + 5))
+
+
+def in_own_loop(coroutine):  # type: ignore[no-untyped-def]
+    """Run in a thread of its own: a browser test may have left an event loop in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _drain(queue: asyncio.Queue) -> list:
@@ -252,7 +259,9 @@ def test_the_stream_requires_a_login(live_server):
 
 def test_under_wsgi_the_stream_says_no_content_and_the_page_polls(client, alice):
     client.force_login(alice)
-    assert client.get("/generations/events/").status_code == 204
+    # The test client speaks WSGI; in a thread of its own (see in_own_loop).
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(client.get, "/generations/events/").result().status_code == 204
 
 
 def test_a_page_hears_its_own_jobs_change_and_no_one_elses(live_server, client, alice, bob):
