@@ -49,6 +49,9 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The address share links and their preview tags use, e.g. https://images.example.com;
+# empty: taken from each request.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
 
 PORT = env_int("PORT", 8000)
 OFFLINE_API_PORT = env_int("OFFLINE_API_PORT", PORT + 1)
@@ -77,6 +80,7 @@ INSTALLED_APPS = [
     "playground.generations",
     "playground.pricing",
     "playground.gallery",
+    "playground.sharing",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,6 @@ urlpatterns = [
     path("gallery/", include("playground.gallery.urls")),
     path("pricing/", include("playground.pricing.urls")),
     path("usage/", usage_report, name="usage"),
+    path("", include("playground.sharing.urls")),
     path("", include("playground.generations.urls")),
 ]
