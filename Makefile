@@ -40,3 +40,4 @@ bench: install
 	$(PY) bench/bench_edit_memory.py
 	$(PY) bench/bench_page_weight.py
 	$(PY) bench/bench_open_pages.py
+	$(PY) bench/bench_gallery.py

@@ -40,7 +40,7 @@ def test_it_answers_503_when_the_database_cannot_answer(logged_in, monkeypatch):
     def unavailable(*args, **kwargs):
         raise OperationalError("sorry, too many clients already")
 
-    monkeypatch.setattr(views.Paginator, "get_page", unavailable)
+    monkeypatch.setattr(views, "keyset_page", unavailable)
     client = logged_in
     client.raise_request_exception = False
     response = client.get("/gallery/")

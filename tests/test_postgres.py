@@ -20,6 +20,7 @@ ON_POSTGRES = [
     "tests/generations/test_worker_recovery.py",
     "tests/generations/test_wakeup.py",
     "tests/generations/test_push.py",
+    "tests/generations/test_deletion.py",
     "tests/pricing/test_budget_and_cost.py",
 ]
 

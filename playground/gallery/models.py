@@ -22,6 +22,12 @@ def display_path(instance: "Image", filename: str) -> str:
     return f"display/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
+def fitted_size(width: int, height: int, edge: int) -> tuple[int, int]:
+    """The size of a picture fitted within edge x edge (never enlarged), as Pillow makes it."""
+    scale = min(1.0, edge / max(width, height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 class ImageQuerySet(models.QuerySet["Image"]):
     def for_user(self, user: Any) -> "ImageQuerySet":
         return self.filter(owner=user)
@@ -37,6 +43,11 @@ class Image(models.Model):
     index = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to=original_path)
     thumbnail = models.FileField(upload_to=thumbnail_path)
+    thumbnail_2x = models.FileField(
+        upload_to=thumbnail_path,
+        blank=True,
+        help_text="A larger WebP thumbnail for dense screens (empty for images stored before).",
+    )
     display = models.FileField(
         upload_to=display_path,
         blank=True,
@@ -50,12 +61,24 @@ class Image(models.Model):
     sha256 = models.CharField(max_length=64)
     revised_prompt = models.TextField(blank=True)
     created_at = models.DateTimeField(db_index=True)
+    favourite = models.BooleanField(default=False)
 
     objects = ImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "index", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at", "index"])]
+        # The gallery pages through an owner's images by keyset on exactly this order (see
+        # gallery/pages.py), so a deep page is an index range scan like the first one.
+        indexes = [
+            models.Index(
+                fields=["owner", "-created_at", "index", "-id"], name="gallery_image_owner_order"
+            ),
+            models.Index(
+                fields=["owner", "-created_at", "index", "-id"],
+                condition=models.Q(favourite=True),
+                name="gallery_image_owner_favourites",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"image {self.pk} of generation {self.generation_id}"
@@ -63,6 +86,19 @@ class Image(models.Model):
     @property
     def content_type(self) -> str:
         return CONTENT_TYPES.get(self.format, "application/octet-stream")
+
+    @property
+    def thumbnail_size(self) -> tuple[int, int]:
+        """Width and height of the grid thumbnail, for the page's layout before it loads."""
+        from playground.gallery.storage import THUMBNAIL_EDGE  # storage imports this module
+
+        return fitted_size(self.width, self.height, THUMBNAIL_EDGE)
+
+    @property
+    def thumbnail_2x_size(self) -> tuple[int, int]:
+        from playground.gallery.storage import THUMBNAIL_2X_EDGE
+
+        return fitted_size(self.width, self.height, THUMBNAIL_2X_EDGE)
 
     @property
     def download_name(self) -> str:

@@ -13,7 +13,8 @@ from playground.providers.models import Provider
 
 class GenerationQuerySet(models.QuerySet["Generation"]):
     def for_user(self, user: Any) -> "GenerationQuerySet":
-        return self.filter(owner=user)
+        """The user's jobs, without the ones they deleted (kept only for their cost)."""
+        return self.filter(owner=user, deleted_at__isnull=True)
 
     def unfinished(self) -> "GenerationQuerySet":
         return self.filter(state__in=Generation.UNFINISHED_STATES)
@@ -81,6 +82,10 @@ class Generation(models.Model):
     estimated_usd_high = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     actual_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
 
+    # A deleted job keeps its row, emptied of its prompt, images and inputs, so that what it
+    # cost stays in the month's spend: deleting a job never gives budget back.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
     objects = GenerationQuerySet.as_manager()
 
     class Meta:
@@ -142,6 +147,10 @@ class Generation(models.Model):
 
             job_changed(self.pk)
         return bool(changed)
+
+
+class JobDeleted(Exception):
+    """The job was deleted while its results were on their way: they are not stored."""
 
 
 class GenerationInput(models.Model):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from playground.catalog.models import ImageModel
 from playground.gallery.storage import Renditions, make_renditions, store_image
 from playground.generations.edit_inputs import upstream_files
-from playground.generations.models import Generation, this_worker
+from playground.generations.models import Generation, JobDeleted, this_worker
 from playground.generations.previews import store_preview
 from playground.generations.push import job_changed
 from playground.pricing.estimate import actual_cost
@@ -241,15 +241,21 @@ def _settle_error(generation: Generation, error: UpstreamError, seconds: float) 
 
 
 def _store(generation: Generation, result: UpstreamResult) -> None:
-    """Save every image that arrived; they were billed, so a busy database is waited out."""
+    """Save every image that arrived; they were billed, so a busy database is waited out.
+
+    A job its owner deleted meanwhile keeps none of them (its cost is still recorded after)."""
     arrived_at = timezone.now()  # one timestamp, so a job's images sort by their index
     for index, (data, made) in enumerate(zip(result.images, _renditions(result), strict=True)):
         revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
-        _retry_on_database_errors(
-            lambda i=index, d=data, r=revised, m=made: store_image(
-                generation, i, d, r, arrived_at, renditions=m
+        try:
+            _retry_on_database_errors(
+                lambda i=index, d=data, r=revised, m=made: store_image(
+                    generation, i, d, r, arrived_at, renditions=m
+                )
             )
-        )
+        except JobDeleted:
+            logger.info("generation %s was deleted: its images are not kept", generation.pk)
+            return
 
 
 def _renditions(result: UpstreamResult) -> list[Renditions | None]:

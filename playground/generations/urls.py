@@ -10,6 +10,7 @@ urlpatterns = [
     path("generations/events/", event_stream.job_events, name="job-events"),
     path("generations/<int:pk>/", views.generation_detail, name="generation-detail"),
     path("generations/<int:pk>/cancel/", views.cancel_generation, name="cancel-generation"),
+    path("generations/<int:pk>/delete/", views.delete_generation, name="delete-generation"),
     path("generations/<int:pk>/rerun/", views.rerun_generation, name="rerun-generation"),
     path("generations/<int:pk>/inputs/<int:position>/", views.input_file, name="generation-input"),
     path("generations/<int:pk>/mask/", views.mask_file, name="generation-mask"),

@@ -12,11 +12,19 @@ from django.http import (
     HttpResponseNotModified,
 )
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseStopPolling,
+    reswap,
+    retarget,
+    trigger_client_event,
+)
 
 from playground.core.query import parse_ids
 from playground.gallery.models import Image
+from playground.generations.deletion import delete_job
 from playground.generations.edit_inputs import (
     MAX_REFERENCES,
     EditInputs,
@@ -165,6 +173,24 @@ def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "generations/playground.html#job-card", {"job": job})
     return redirect("generation-detail", pk=job.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_generation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a job and all it owns (a running one is cancelled first); GET asks to confirm."""
+    job = _get_generation_for_user(request, pk)
+    if request.method == "GET":
+        return render(request, "generations/confirm_delete.html", {"job": job})
+    delete_job(job)
+    if request.htmx and request.htmx.target == f"job-{pk}":
+        # Retargeted by id: a poll may have swapped in a newer card since the click.
+        response = retarget(reswap(HttpResponse(), "outerHTML"), f"#job-{pk}")
+        return trigger_client_event(response, "job-deleted", {"id": pk})
+    messages.success(request, f"Job {pk} and its images were deleted.")
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("playground"))
+    return redirect("playground")
 
 
 @login_required

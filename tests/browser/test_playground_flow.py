@@ -40,7 +40,7 @@ def test_it_runs_a_prompt_to_an_image_in_the_gallery(page, alice, provider, upst
     expect(page.locator("#results .job-prompt").first).to_contain_text("a lighthouse on a cliff")
 
     page.click("nav >> text=Gallery")
-    tile = page.locator(".grid-item a").first
+    tile = page.locator(".gallery-item a.gallery-link").first
     expect(tile).to_have_attribute("title", re.compile("a lighthouse on a cliff"))
     tile.click()
     expect(page.locator(".prompt-text").first).to_have_text("a lighthouse on a cliff at dusk")

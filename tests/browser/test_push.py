@@ -144,7 +144,7 @@ def test_hidden_tabs_let_go_of_their_stream_and_catch_up_when_shown(
             "data-state", "succeeded"
         )
         seventh.goto("/gallery/")
-        expect(seventh.locator(".grid-item")).to_have_count(1)
+        expect(seventh.locator(".gallery-item")).to_have_count(1)
 
         # A hidden tab neither streams nor polls; shown again, it reconnects and catches up.
         upstream.set_latency(2.0)
