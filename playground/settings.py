@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "playground.pricing",
     "playground.gallery",
     "playground.sharing",
+    "playground.audit",
 ]
 
 MIDDLEWARE = [
