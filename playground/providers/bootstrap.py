@@ -26,7 +26,9 @@ def ensure_default_provider() -> Provider:
         return provider
 
     configured = Provider.objects.enabled().exclude(kind=Provider.Kind.OFFLINE)
-    real = next((p for p in configured if p.api_key), None)
+    # A stored key counts even when it cannot be decrypted: that provider is reported as
+    # broken (healthz, admin, job errors) rather than silently replaced by the stand-in.
+    real = next((p for p in configured if p.api_key_encrypted), None)
     if real is not None:
         if not real.is_default and not configured.filter(is_default=True).exists():
             _make_default(real)

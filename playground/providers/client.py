@@ -20,8 +20,10 @@ import openai
 from django.conf import settings
 from django.db import connections
 
+from playground.providers.addresses import PrivateAddress, check_base_url
 from playground.providers.errors import Outcome, UpstreamError, connection_error, error_from_status
 from playground.providers.models import Provider
+from playground.providers.secrets import KeyUnreadable
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +89,24 @@ def tls_context() -> ssl.SSLContext:
 
 
 def build_client(provider: Provider) -> openai.OpenAI:
-    api_key = provider.api_key
+    try:
+        api_key = provider.api_key
+    except KeyUnreadable:
+        raise UpstreamError(
+            Outcome.KEY_UNREADABLE,
+            f"The key of provider '{provider.name}' cannot be decrypted (SECRET_KEY changed). "
+            "An admin needs to enter the key again in the admin console.",
+        ) from None
+    if not provider.is_offline:
+        # Checked again at call time: the host's DNS may point somewhere internal since.
+        try:
+            check_base_url(provider.base_url)
+        except PrivateAddress as error:
+            raise UpstreamError(
+                Outcome.PRIVATE_ADDRESS,
+                f"The provider '{provider.name}' points at an address that is not allowed: "
+                f"{error} An admin needs to fix its base URL.",
+            ) from None
     if not api_key:
         raise UpstreamError(
             Outcome.BAD_KEY,
@@ -107,6 +126,18 @@ def build_client(provider: Provider) -> openai.OpenAI:
             **common,
         )
     return openai.OpenAI(base_url=provider.base_url or None, **common)
+
+
+def list_models(provider: Provider) -> list[str]:
+    """The cheapest real call (GET /models): the ids it answers, or an UpstreamError."""
+    client = build_client(provider)
+    try:
+        return [model.id for model in client.models.list()]
+    except Exception as exc:
+        error = _as_upstream_error(exc)
+        raise error from None
+    finally:
+        client.close()
 
 
 def call_images_api(

@@ -17,6 +17,8 @@ class Outcome:
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
     NO_PROVIDER = "no_provider"
+    KEY_UNREADABLE = "provider_key_unreadable"
+    PRIVATE_ADDRESS = "provider_address_refused"
 
 
 @dataclass

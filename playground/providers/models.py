@@ -33,20 +33,40 @@ class Provider(models.Model):
 
     class Meta:
         ordering = ["-is_default", "name"]
+        constraints = [
+            # Exactly one provider serves jobs by default: the database enforces it.
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="providers_single_default",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     @property
     def api_key(self) -> str:
+        """The plain key ("" when none); raises secrets.KeyUnreadable, never hides it."""
         return secrets.decrypt(self.api_key_encrypted)
+
+    @property
+    def key_unreadable(self) -> bool:
+        try:
+            secrets.decrypt(self.api_key_encrypted)
+        except secrets.KeyUnreadable:
+            return True
+        return False
 
     def set_api_key(self, plain: str) -> None:
         self.api_key_encrypted = secrets.encrypt(plain)
 
     @property
     def masked_key(self) -> str:
-        return secrets.mask(self.api_key)
+        try:
+            return secrets.mask(self.api_key)
+        except secrets.KeyUnreadable:
+            return "(cannot be decrypted: enter it again)"
 
     @property
     def is_offline(self) -> bool:
