@@ -11,6 +11,7 @@ urlpatterns = [
     path("gallery/", include("playground.gallery.urls")),
     path("pricing/", include("playground.pricing.urls")),
     path("usage/", usage_report, name="usage"),
+    path("", include("playground.apikeys.urls")),
     path("", include("playground.sharing.urls")),
     path("", include("playground.generations.urls")),
 ]

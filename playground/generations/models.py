@@ -85,6 +85,10 @@ class Generation(models.Model):
     # A deleted job keeps its row, emptied of its prompt, images and inputs, so that what it
     # cost stays in the month's spend: deleting a job never gives budget back.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The API key a job was queued with, for that key's spend caps; empty for the playground.
+    api_key = models.ForeignKey(
+        "apikeys.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
 
     objects = GenerationQuerySet.as_manager()
 
