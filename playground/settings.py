@@ -46,6 +46,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Earlier keys, still accepted (sessions, signatures, provider keys, API keys) after a rotation.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -57,6 +59,8 @@ PORT = env_int("PORT", 8000)
 OFFLINE_API_PORT = env_int("OFFLINE_API_PORT", PORT + 1)
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+# Provider base URLs on private, loopback or link-local addresses are refused unless allowed.
+ALLOW_PRIVATE_PROVIDER_URLS = env_bool("ALLOW_PRIVATE_PROVIDER_URLS", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,6 +86,7 @@ INSTALLED_APPS = [
     "playground.gallery",
     "playground.sharing",
     "playground.audit",
+    "playground.apikeys",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,9 @@
+import re
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 from playground.catalog.forms import (
     IDENTITY_FIELDS,
@@ -8,6 +13,34 @@ from playground.catalog.forms import (
 )
 from playground.catalog.models import ImageModel
 from playground.pricing.estimate import EstimateInput, estimate_request, usd
+
+# A family is the name up to the major version: gpt-image-1.5 and gpt-image-1-mini are
+# gpt-image-1; gpt-image-2-2026-04-21 and gpt-image-2.5-flare are gpt-image-2.
+FAMILY = re.compile(r"^(.*?-\d+)(?=$|[.-])")
+
+
+def family_of(model_id: str) -> str:
+    match = FAMILY.match(model_id)
+    return match.group(1) if match else model_id
+
+
+class FamilyFilter(admin.SimpleListFilter):
+    title = "family"
+    parameter_name = "family"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        ids = ImageModel.objects.values_list("model_id", flat=True)
+        return [(name, name) for name in sorted({family_of(i) for i in ids})]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        family = self.value()
+        if not family:
+            return queryset
+        return queryset.filter(
+            Q(model_id=family)
+            | Q(model_id__startswith=f"{family}-")
+            | Q(model_id__startswith=f"{family}.")
+        )
 
 
 @admin.register(ImageModel)
@@ -24,7 +57,7 @@ class ImageModelAdmin(admin.ModelAdmin):
         "default_image_price",
     ]
     list_editable = ["status", "sort_order"]
-    list_filter = ["status"]
+    list_filter = ["status", FamilyFilter, "supports_edits", "supports_streaming"]
     search_fields = ["model_id", "label"]
     fieldsets = [
         ("Identity", {"fields": IDENTITY_FIELDS}),
