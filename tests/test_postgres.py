@@ -22,6 +22,10 @@ ON_POSTGRES = [
     "tests/generations/test_push.py",
     "tests/generations/test_deletion.py",
     "tests/pricing/test_budget_and_cost.py",
+    # The gallery's queries: lookups, search, keyset conditions on timestamps, bulk actions.
+    "tests/gallery/test_gallery_filters.py",
+    "tests/gallery/test_gallery_pagination.py",
+    "tests/gallery/test_gallery_bulk.py",
 ]
 
 

