@@ -11,6 +11,7 @@ GET /healthz, and the test-only /_control/* endpoints (see `ControlRoutes`).
 
 import itertools
 import socket
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -31,6 +32,12 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
     api: "OfflineImagesAPI"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (a cancelled job) is routine, not a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class OfflineImagesAPI:
