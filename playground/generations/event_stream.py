@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from playground.generations.push import (
     CATCH_UP,
     STREAM_OVER,
+    STREAM_SECONDS,
     Announcement,
     JobEventHub,
     TooManyStreams,
@@ -27,8 +28,6 @@ from playground.generations.push import (
 )
 
 KEEPALIVE_SECONDS = 15.0  # a comment now and then, so proxies and browsers keep the stream
-# A stream ends after this; the browser reconnects at once, and the session is checked anew.
-STREAM_SECONDS = 300.0
 LISTENER_WAIT_SECONDS = 2.0
 RECONNECT_MS = 1000
 
@@ -54,41 +53,56 @@ async def job_events(request: HttpRequest) -> HttpResponse:
     # The session lookup opened a connection in this request's thread: give it back now,
     # not when the stream ends minutes later.
     await sync_to_async(connections.close_all)()
-    try:
-        queue = hub.subscribe(user.pk)
-    except TooManyStreams:
+    if not hub.has_room(user.pk):
         return HttpResponse(
             "Too many open pages follow your jobs; this one checks on them instead.",
             status=429,
             content_type="text/plain",
             headers={"Retry-After": "60"},
         )
-    return EventStreamResponse(hub, user.pk, queue)
+    return EventStreamResponse(PageStream(hub, user.pk))
+
+
+class PageStream:
+    """One page's subscription: taken when its stream starts, given back when it ends or
+    when Django closes the response, whichever comes first (an async generator left
+    unfinished by a client that hung up is only finalized later, by the garbage collector)."""
+
+    def __init__(self, hub: JobEventHub, owner_id: int) -> None:
+        self.hub = hub
+        self.owner_id = owner_id
+        self.queue: asyncio.Queue[Announcement] | None = None
+        self.loop = asyncio.get_running_loop()
+
+    def unsubscribe(self) -> None:
+        if self.queue is not None:
+            self.hub.unsubscribe(self.owner_id, self.queue)
+
+    def unsubscribe_from_any_thread(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone, and the hub with it
+            self.loop.call_soon_threadsafe(self.unsubscribe)
 
 
 class EventStreamResponse(StreamingHttpResponse):
-    """The stream of one page; closing it ends the page's subscription, even when the client
-    left before the first event and the stream's own cleanup never ran."""
-
-    def __init__(self, hub: JobEventHub, owner_id: int, queue: asyncio.Queue[Announcement]) -> None:
-        super().__init__(
-            _events(hub, owner_id, queue), content_type="text/event-stream; charset=utf-8"
-        )
+    def __init__(self, stream: PageStream) -> None:
+        super().__init__(_events(stream), content_type="text/event-stream; charset=utf-8")
         self["Cache-Control"] = "no-cache, no-store"
         self["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-        self._unsubscribe = (asyncio.get_running_loop(), hub.unsubscribe, owner_id, queue)
+        self.stream = stream
 
     def close(self) -> None:
-        loop, unsubscribe, owner_id, queue = self._unsubscribe
-        # Django calls close() from a thread: the hub is the event loop's to change.
-        with contextlib.suppress(RuntimeError):  # the loop is gone: so is the hub
-            loop.call_soon_threadsafe(unsubscribe, owner_id, queue)
+        self.stream.unsubscribe_from_any_thread()  # Django calls close() from a thread
         super().close()
 
 
-async def _events(
-    hub: JobEventHub, owner_id: int, queue: asyncio.Queue[Announcement]
-) -> AsyncIterator[str]:
+async def _events(stream: PageStream) -> AsyncIterator[str]:
+    # Subscribed here, not in the view: a client that leaves before its stream starts (a
+    # hidden tab closing it at once) then leaves no subscription behind.
+    try:
+        queue = stream.queue = stream.hub.subscribe(stream.owner_id)
+    except TooManyStreams:  # another page took the last place meanwhile
+        yield ": too many open pages\n\n"
+        return
     loop = asyncio.get_running_loop()
     deadline = loop.time() + STREAM_SECONDS
     try:
@@ -110,4 +124,4 @@ async def _events(
             data = json.dumps(event)
             yield f"event: job\ndata: {data}\n\n"
     finally:
-        hub.unsubscribe(owner_id, queue)
+        stream.unsubscribe()

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,11 @@ QUEUE_LIMIT = 256  # events waiting for one page; past that it is told to catch 
 # Open pages of one person in one web process: more is a script holding connections open, and
 # those pages poll instead.
 STREAMS_PER_OWNER = 50
+# A page's stream ends after STREAM_SECONDS (the browser reconnects). A subscription older than
+# its stream could be was left behind by a client that hung up in the instant its stream began:
+# it is dropped, so it can neither hold memory nor count against the owner's streams.
+STREAM_SECONDS = 300.0
+SUBSCRIPTION_LIFETIME_SECONDS = STREAM_SECONDS + 30.0
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
 # Connection options of Django's backend that libpq and psycopg's async connection do not take.
 NOT_LIBPQ_OPTIONS = (
@@ -133,6 +139,7 @@ class JobEventHub:
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.subscribers: dict[int, set[asyncio.Queue[Announcement]]] = {}
+        self.subscribed_at: dict[asyncio.Queue[Announcement], float] = {}
         self.live = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -144,6 +151,7 @@ class JobEventHub:
             return
         self.loop = loop
         self.subscribers = {}
+        self.subscribed_at = {}
         self.live = asyncio.Event()
         listen = self._listen_postgres if connection.vendor == "postgresql" else self._listen_socket
         self.task = loop.create_task(listen(), name="job-event-listener")
@@ -154,6 +162,17 @@ class JobEventHub:
             await asyncio.wait_for(self.live.wait(), timeout)
         return self.live.is_set()
 
+    def has_room(self, owner_id: int) -> bool:
+        self._ensure_listening()
+        self._drop_stale(owner_id)
+        return len(self.subscribers.get(owner_id, ())) < STREAMS_PER_OWNER
+
+    def _drop_stale(self, owner_id: int) -> None:
+        now = time.monotonic()
+        for queue in list(self.subscribers.get(owner_id, ())):
+            if now - self.subscribed_at.get(queue, now) > SUBSCRIPTION_LIFETIME_SECONDS:
+                self.unsubscribe(owner_id, queue)
+
     def subscribe(self, owner_id: int) -> asyncio.Queue[Announcement]:
         """A queue of this owner's announcements; TooManyStreams past STREAMS_PER_OWNER."""
         self._ensure_listening()
@@ -162,9 +181,11 @@ class JobEventHub:
             raise TooManyStreams
         queue: asyncio.Queue[Announcement] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         queues.add(queue)
+        self.subscribed_at[queue] = time.monotonic()
         return queue
 
     def unsubscribe(self, owner_id: int, queue: asyncio.Queue[Announcement]) -> None:
+        self.subscribed_at.pop(queue, None)
         queues = self.subscribers.get(owner_id)
         if queues is not None:
             queues.discard(queue)

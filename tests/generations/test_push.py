@@ -319,14 +319,19 @@ def _backends() -> int:
         return int(cursor.fetchone()[0])
 
 
+def streams_of(hub: JobEventHub, user) -> int:  # type: ignore[no-untyped-def]
+    """This user's open streams (other tests' users may still be hanging up)."""
+    return len(hub.subscribers.get(user.pk, ()))
+
+
 def test_closed_pages_leave_no_subscription_behind(live_server, client, alice):
     hub = job_event_hub()
     cookies = session_cookies(client, alice)
     streams = [EventStream(live_server.url, cookies) for _ in range(20)]
-    assert wait_for(lambda: hub.page_count == 20, timeout=5), hub.page_count
+    assert wait_for(lambda: streams_of(hub, alice) == 20, timeout=5), streams_of(hub, alice)
     for stream in streams:
         stream.close()
-    assert wait_for(lambda: hub.page_count == 0, timeout=5), hub.page_count
+    assert wait_for(lambda: streams_of(hub, alice) == 0, timeout=5), streams_of(hub, alice)
 
 
 def test_one_person_cannot_hold_streams_without_end(live_server, client, alice, monkeypatch):
@@ -339,8 +344,29 @@ def test_one_person_cannot_hold_streams_without_end(live_server, client, alice, 
     assert refused.response.getheader("Retry-After") == "60"
     refused.close()
     streams[0].close()  # a page closed: room for another
-    assert wait_for(lambda: job_event_hub().page_count == 2, timeout=5)
+    assert wait_for(lambda: streams_of(job_event_hub(), alice) == 2, timeout=5)
     streams[0] = EventStream(live_server.url, cookies)
     assert streams[0].response.status == 200
     for stream in streams:
         stream.close()
+
+
+def test_clients_that_leave_at_once_leave_no_subscription(live_server, client, alice, monkeypatch):
+    """A hidden tab closes a stream it has just opened: nothing may stay subscribed for
+    longer than a stream can last (here shortened to a second)."""
+    monkeypatch.setattr(push, "SUBSCRIPTION_LIFETIME_SECONDS", 1.0)
+    hub = job_event_hub()
+    cookie = "; ".join(f"{k}={v}" for k, v in session_cookies(client, alice).items())
+    host, port = live_server.url.removeprefix("http://").split(":")
+    for delay in (0, 0.001, 0.005, 0.02) * 5:
+        with socket.create_connection((host, int(port))) as raw:
+            request = f"GET /generations/events/ HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n"
+            raw.sendall((request + "\r\n").encode())
+            time.sleep(delay)
+    time.sleep(1.2)
+    # The next page to connect clears whatever its owner's hung-up clients left behind.
+    last = EventStream(live_server.url, session_cookies(client, alice))
+    assert last.response.status == 200
+    assert wait_for(lambda: streams_of(hub, alice) == 1, timeout=5), streams_of(hub, alice)
+    last.close()
+    assert wait_for(lambda: streams_of(hub, alice) == 0, timeout=5), streams_of(hub, alice)
