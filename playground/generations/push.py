@@ -27,6 +27,7 @@ from django.db.models import Count
 
 from playground.gallery.models import Image
 from playground.generations.models import Generation
+from playground.generations.wakeup import send_to_local_sockets
 
 logger = logging.getLogger(__name__)
 
@@ -95,18 +96,7 @@ def _publish(generation_id: int) -> None:
 
 
 def _send_to_web_processes(message: bytes) -> None:
-    directory = Path(settings.WAKEUP_DIR)
-    if not directory.is_dir():
-        return
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
-        sender.setblocking(False)
-        for path in directory.glob("web-*.sock"):
-            try:
-                sender.sendto(message, str(path))
-            except (ConnectionRefusedError, FileNotFoundError):
-                path.unlink(missing_ok=True)  # a web process that is gone
-            except BlockingIOError:
-                pass  # that process is not reading: its pages catch up when they reconnect
+    send_to_local_sockets("web-*.sock", message)
 
 
 # -- fanning out (each web process) ---------------------------------------------------------

@@ -35,18 +35,27 @@ def notify_workers() -> None:
 
 
 def _poke_local_workers() -> None:
+    send_to_local_sockets("worker-*.sock", b"!")
+
+
+def send_to_local_sockets(pattern: str, message: bytes) -> None:
+    """A datagram to each process listening under WAKEUP_DIR whose socket matches `pattern`.
+
+    A socket nobody reads any more (its process is gone) is removed; a full one is skipped:
+    its reader is behind, and polls or catches up.
+    """
     directory = Path(settings.WAKEUP_DIR)
     if not directory.is_dir():
         return
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
         sender.setblocking(False)
-        for path in directory.glob("worker-*.sock"):
+        for path in directory.glob(pattern):
             try:
-                sender.sendto(b"!", str(path))
+                sender.sendto(message, str(path))
             except (ConnectionRefusedError, FileNotFoundError):
-                path.unlink(missing_ok=True)  # a worker that is gone
+                path.unlink(missing_ok=True)
             except BlockingIOError:
-                pass  # its queue is full of wake-ups already
+                pass
 
 
 class WakeUps:
