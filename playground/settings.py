@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
     "template_partials",
     "django_tasks",
     "django_tasks_db",
@@ -91,6 +92,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Near the top, so that responses made by the middleware below get the policy too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Gzip for text responses (pages, htmx partials, JSON), not images: see compression.py.
     # Below whitenoise, which serves static files precompressed (.br, .gz); above everything
@@ -106,6 +109,27 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "playground.core.middleware.DatabaseUnavailableMiddleware",
 ]
+
+# Content-Security-Policy on every response: scripts, styles and connections from this site
+# only, no inline code and no eval. Images too; the playground page alone adds data: and blob:
+# for the reference previews and the mask editor (playground.core.csp.allow_local_images).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'none'"],
+        "object-src": ["'none'"],
+        "frame-src": ["'none'"],
+        "worker-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "playground.urls"
 WSGI_APPLICATION = "playground.wsgi.application"

@@ -22,6 +22,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
+from playground.core.csp import allow_local_images
 from playground.core.query import parse_ids
 from playground.gallery.models import Image
 from playground.generations.deletion import delete_job
@@ -75,7 +76,7 @@ def _recent_jobs(request: HttpRequest) -> list[Generation]:
 def playground(request: HttpRequest) -> HttpResponse:
     form = GenerationForm(initial=request.GET.dict())
     context = {**_form_context(request, form), "jobs": _recent_jobs(request)}
-    return render(request, "generations/playground.html", context)
+    return allow_local_images(render(request, "generations/playground.html", context))
 
 
 @login_required
@@ -100,7 +101,8 @@ def _form_error_response(
         response["HX-Reswap"] = "outerHTML"
         return response
     context = {**_form_context(request, form), "jobs": _recent_jobs(request)}
-    return render(request, "generations/playground.html", context, status=status)
+    page = render(request, "generations/playground.html", context, status=status)
+    return allow_local_images(page)
 
 
 def _prepare_inputs(request: HttpRequest, form: GenerationForm) -> EditInputs | None:

@@ -106,7 +106,8 @@
   // Job cards follow their jobs through the page's event stream (htmx's sse extension keeps
   // it open and reconnects it). An event names a job and its revision; the card of that job
   // fetches itself when it shows an older one. Cards poll only while the stream is down and
-  // the page is shown: their "every 1s" trigger asks playgroundShouldPoll().
+  // the page is shown: then a "job-poll" event reaches each following card once a second.
+  // The state is on <html data-push="...">, for styles and tests.
   // A hidden tab closes its stream (a browser allows about six connections to a server over
   // HTTP/1.1, and each open stream keeps one) and catches up when it is shown again.
   const CONNECT_PATIENCE_MS = 3000;
@@ -115,15 +116,17 @@
   let resuming = false;
   function setPushState(state) {
     pushState = state;
-    window.playgroundPushLive = state === "live";
+    document.documentElement.dataset.push = state;
     if (state === "connecting") {
       window.setTimeout(function () { if (pushState === "connecting") setPushState("down"); }, CONNECT_PATIENCE_MS);
     }
   }
   setPushState("connecting");
-  window.playgroundShouldPoll = function () {
-    return pushState === "down" && !document.hidden;
-  };
+  const POLL_INTERVAL_MS = 1000;
+  window.setInterval(function () {
+    if (pushState !== "down" || document.hidden) return;
+    followingCards().forEach(function (card) { htmx.trigger(card, "job-poll"); });
+  }, POLL_INTERVAL_MS);
   // The extension asks this hook for its EventSource: keep it, to close it while hidden.
   htmx.createEventSource = function (url) {
     const source = new EventSource(url, { withCredentials: true });

@@ -15,6 +15,42 @@ ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Chromium reports every Content-Security-Policy violation on the console of the page.
+CSP_MARKERS = ("Content Security Policy", "Content-Security-Policy")
+csp_violations: list[str] = []
+
+
+def _watch_for_csp_violations(context) -> None:  # type: ignore[no-untyped-def]
+    def on_console(message) -> None:  # type: ignore[no-untyped-def]
+        if any(marker in message.text for marker in CSP_MARKERS):
+            csp_violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", on_console)
+
+
+class CspWatchingBrowser:
+    """The Playwright browser, whose every new context records CSP violations."""
+
+    def __init__(self, browser) -> None:  # type: ignore[no-untyped-def]
+        self._browser = browser
+
+    def new_context(self, **options):  # type: ignore[no-untyped-def]
+        context = self._browser.new_context(**options)
+        _watch_for_csp_violations(context)
+        return context
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._browser, name)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """Every browser test fails if a page broke the Content-Security-Policy."""
+    csp_violations.clear()
+    yield
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
@@ -33,7 +69,7 @@ def browser() -> Iterator[object]:
                 "--disable-component-update",
             ],
         )
-        yield browser
+        yield CspWatchingBrowser(browser)
         browser.close()
 
 
