@@ -2,10 +2,18 @@
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
+
+from playground.accounts.email_url import (
+    MailConfigError,
+    default_from_address,
+    mail_server_from_env,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -88,6 +96,7 @@ INSTALLED_APPS = [
     "playground.sharing",
     "playground.audit",
     "playground.apikeys",
+    "axes",  # sign-in lockout, see "Sign-in lockout" below
 ]
 
 MIDDLEWARE = [
@@ -108,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "playground.core.middleware.DatabaseUnavailableMiddleware",
+    # Last, as axes requires: turns a locked-out sign-in into its 429 page (works over ASGI).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy on every response: scripts, styles and connections from this site
@@ -230,6 +241,48 @@ if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# -- Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for one username,
+# or from one address, within LOGIN_LOCKOUT_MINUTES, sign-in is refused (429, with the time it
+# lifts) until the oldest failures are that old. Nonexistent usernames lock the same way.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be 1 or more.")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out attempts before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+# Attempts during a lockout neither count nor push back the time it lifts, as shown.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A sign-in clears that user's failures from that address only (playground.accounts.lockout);
+# axes' own reset would clear every failure from the address.
+AXES_RESET_ON_SUCCESS = False
+# REMOTE_ADDR, or the X-Forwarded-For entry set by the PROXY_COUNT trusted proxies.
+AXES_CLIENT_IP_CALLABLE = "playground.accounts.lockout.client_ip_address"
+AXES_LOCKOUT_CALLABLE = "playground.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# -- E-mail, for password reset: EMAIL_URL (smtp:// STARTTLS, smtps:// TLS, smtp+insecure://)
+# or EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL.
+# Without either, password reset is not offered at all (no link; its pages answer 404).
+try:
+    _MAIL_SERVER = mail_server_from_env(os.environ)
+except MailConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+EMAIL_CONFIGURED = _MAIL_SERVER is not None
+if _MAIL_SERVER is not None:
+    globals().update(_MAIL_SERVER.django_settings())
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+EMAIL_TIMEOUT = 10  # seconds; a stuck mail server must not hold a page for long
+DEFAULT_FROM_EMAIL = default_from_address(os.environ, _MAIL_SERVER)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+del _MAIL_SERVER
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,8 @@ from playground.pricing.views import usage_report
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Django's auth URLs, with password reset only when a mail server is configured.
+    path("accounts/", include("playground.accounts.urls")),
     path("gallery/", include("playground.gallery.urls")),
     path("pricing/", include("playground.pricing.urls")),
     path("usage/", usage_report, name="usage"),
