@@ -28,9 +28,12 @@ USER playground
 VOLUME ["/data"]
 EXPOSE 8000
 
+# /healthz over loopback, as the public host and over TLS when gunicorn terminates it; it is
+# exempt from the HTTPS redirect.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/healthz', timeout=4)"
+    CMD ["python", "-m", "playground.healthcheck"]
 
 # Migrations run at start; then gunicorn managing uvicorn workers (ASGI): a page's event stream
-# costs a coroutine, not a thread.
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py prepare_playground && exec gunicorn playground.asgi:application --bind 0.0.0.0:${PORT} --worker-class uvicorn_worker.UvicornWorker --workers 2 --timeout 0 --graceful-timeout 10 --no-control-socket --access-logfile -"]
+# costs a coroutine, not a thread. With TLS_CERTFILE (and TLS_KEYFILE) gunicorn speaks HTTPS
+# itself. X-Forwarded-* headers are left to Django, which trusts them only with PROXY_COUNT.
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py prepare_playground && exec gunicorn playground.asgi:application --bind 0.0.0.0:${PORT} ${TLS_CERTFILE:+--certfile \"$TLS_CERTFILE\"} ${TLS_KEYFILE:+--keyfile \"$TLS_KEYFILE\"} --forwarded-allow-ips '' --worker-class uvicorn_worker.UvicornWorker --workers 2 --timeout 0 --graceful-timeout 10 --no-control-socket --access-logfile -"]

@@ -196,6 +196,7 @@ def start_services(stack: Stack) -> None:
             str(stack.api_port),
             "--latency",
             f"{UPSTREAM_LATENCY:g}",
+            "--control",  # bench_open_pages.py sets the latency through /_control/faults
         ],
     )
 

@@ -9,6 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from playground import deployment
 from playground.accounts.email_url import (
     MailConfigError,
     default_from_address,
@@ -39,7 +40,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Owner-only (0700); True when it was not, i.e. made before modes were enforced (fixed below).
+_DATA_DIR_WAS_OPEN = deployment.private_directory(DATA_DIR)
 
 
 def _secret_key() -> str:
@@ -48,8 +50,7 @@ def _secret_key() -> str:
         return key
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
+        deployment.create_private_file_once(key_file, get_random_secret_key())
     return key_file.read_text().strip()
 
 
@@ -57,11 +58,16 @@ SECRET_KEY = _secret_key()
 # Earlier keys, still accepted (sessions, signatures, provider keys, API keys) after a rotation.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The site's public address, e.g. https://images.example.com: the one switch of a public
+# deployment. It gives ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS and PUBLIC_BASE_URL their defaults
+# and, when https, turns on secure cookies, the HTTPS redirect and HSTS (see "HTTPS" below).
+_SITE = deployment.parse_site_url(env_str("SITE_URL"))
+SITE_URL = _SITE.origin if _SITE else ""
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _SITE.host if _SITE else "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
 # The address share links and their preview tags use, e.g. https://images.example.com;
 # empty: taken from each request.
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
+PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL") or SITE_URL).rstrip("/")
 
 PORT = env_int("PORT", 8000)
 OFFLINE_API_PORT = env_int("OFFLINE_API_PORT", PORT + 1)
@@ -208,7 +214,10 @@ STORAGES = {
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
+        ),
+        # Public files, readable by all: the image collects them as root and runs as another
+        # user. Without this they would take the owner-only upload modes below.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
@@ -237,10 +246,52 @@ AZURE_OPENAI_API_VERSION = env_str("AZURE_OPENAI_API_VERSION", "2025-04-01-previ
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+# -- Owner-only data: what the app writes under DATA_DIR is 0600 (files) and 0700 (folders).
+# Explicit modes rather than a umask, which would also reach the collected static files.
+FILE_UPLOAD_PERMISSIONS = deployment.PRIVATE_FILE_MODE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = deployment.PRIVATE_DIRECTORY_MODE
+if _DATA_DIR_WAS_OPEN:  # once, for a data directory from before: tighten what is inside
+    deployment.private_tree(DATA_DIR, keep_readable=(STATIC_ROOT,))
+deployment.private_directory(MEDIA_ROOT)
+deployment.private_directory(WAKEUP_DIR)  # the workers' wake-up sockets
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    deployment.private_sqlite_file(Path(DATABASES["default"]["NAME"]))
+
+# -- HTTPS and the secure defaults (`manage.py check --deploy` is clean with an https SITE_URL).
+# Reverse proxies in front of the app trusted to set X-Forwarded-* headers; 0: clients talk to
+# gunicorn directly and those headers are ignored (gunicorn is told to trust none either).
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+if PROXY_COUNT > 0:
+    # The nearest proxy terminates TLS and must set (not append to) X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Share links carry their token in the path: no address at all goes to other sites.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if _SITE and _SITE.is_https:
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "DEBUG must be off when SITE_URL is a public https address: it shows settings "
+            "and code in error pages."
+        )
+    if deployment.weak_secret_key(SECRET_KEY):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak for a public https SITE_URL: use 50 or more random "
+            "characters, or leave it unset to use the one generated into DATA_DIR."
+        )
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_SSL_HOST = _SITE.netloc  # the redirect goes to the public address
+    # The container's health check asks over plain HTTP on loopback.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
 
 # -- Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for one username,
 # or from one address, within LOGIN_LOCKOUT_MINUTES, sign-in is refused (429, with the time it

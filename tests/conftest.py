@@ -37,7 +37,8 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def stand_in() -> Iterator[OfflineImagesAPI]:
-    api = OfflineImagesAPI(port=0, log=False).start()
+    # With /_control/*: the stand-in's own tests drive faults and read its log over HTTP.
+    api = OfflineImagesAPI(port=0, log=False, enable_control=True).start()
     yield api
     api.stop()
 

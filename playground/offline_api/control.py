@@ -1,5 +1,8 @@
 """Test-only control endpoints of the stand-in, and the request-log summary of a request.
 
+Served only when the stand-in is started with them (`enable_control=True`, `--control` or
+OFFLINE_API_CONTROL=1); otherwise every /_control/ path answers 404.
+
 GET    /_control/faults      -> {"fail_next": [...], "latency": s, "moderation_words": [...]}
 POST   /_control/faults      <- any of those keys (fail_next replaces the queue)
 GET    /_control/requests    -> {"requests": [...]} (oldest first, no image bytes, no auth)

@@ -6,7 +6,8 @@
     api.stop()
 
 Routes: POST /v1/images/generations (JSON), POST /v1/images/edits (multipart), GET /v1/models,
-GET /healthz, and the test-only /_control/* endpoints (see `ControlRoutes`).
+GET /healthz, and the test-only /_control/* endpoints (see `ControlRoutes`): off unless
+enable_control is set, since anyone who can reach the port could queue faults or read the log.
 """
 
 import itertools
@@ -51,7 +52,7 @@ class OfflineImagesAPI:
         moderation_words: Iterable[str] = payloads.DEFAULT_MODERATION_WORDS,
         fail_next: Iterable[str] = (),
         invalid_keys: Iterable[str] = payloads.DEFAULT_INVALID_KEYS,
-        enable_control: bool = True,
+        enable_control: bool = False,
         timeout_fault_seconds: float = DEFAULT_TIMEOUT_FAULT_SECONDS,
         log: bool = True,
     ) -> None:

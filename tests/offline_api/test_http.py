@@ -87,10 +87,12 @@ def test_it_answers_404_for_a_missing_mask(api: OfflineImagesAPI) -> None:
     assert httpx2.get(f"{api.url}/_control/last-mask").status_code == 404
 
 
-def test_it_can_disable_the_control_endpoints() -> None:
-    api = OfflineImagesAPI(enable_control=False, log=False).start()
+def test_it_keeps_the_control_endpoints_off_unless_asked() -> None:
+    api = OfflineImagesAPI(log=False).start()
     try:
         assert httpx2.get(f"{api.url}/_control/requests").status_code == 404
+        assert httpx2.post(f"{api.url}/_control/faults", json={"latency": 9}).status_code == 404
+        assert api.latency == 0.0
     finally:
         api.stop()
 

@@ -1,5 +1,6 @@
 """`manage.py offline_images_api`: run the offline stand-in of the OpenAI Images API."""
 
+import os
 import signal
 from typing import Any
 
@@ -31,7 +32,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--fail-next", default="", help="comma-separated faults, e.g. 429,500,timeout"
         )
-        parser.add_argument("--no-control", action="store_true", help="disable /_control/*")
+        parser.add_argument(
+            "--control",
+            action="store_true",
+            default=control_from_environment(),
+            help="serve the test-only /_control/* endpoints (also OFFLINE_API_CONTROL=1); "
+            "off by default: they let anyone who reaches the port inject faults",
+        )
         parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,12 +51,14 @@ class Command(BaseCommand):
                 latency=options["latency"],
                 moderation_words=DEFAULT_MODERATION_WORDS if words is None else words,
                 fail_next=faults,
-                enable_control=not options["no_control"],
+                enable_control=options["control"],
                 log=not options["quiet"],
             )
         except (OSError, ValueError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Offline Images API listening on {api.base_url} (Ctrl-C to stop)")
+        if options["control"]:
+            self.stdout.write(f"Control endpoints on at {api.url}/_control/ (testing only)")
         self.stdout.flush()
         # honcho and process managers stop with SIGTERM: shut down as cleanly as on Ctrl-C.
         signal.signal(signal.SIGTERM, interrupt)
@@ -57,6 +66,10 @@ class Command(BaseCommand):
             api.serve_forever()
         except KeyboardInterrupt:
             self.stdout.write("Offline Images API stopped.")
+
+
+def control_from_environment() -> bool:
+    return os.environ.get("OFFLINE_API_CONTROL", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def interrupt(signum: int, frame: object) -> None:
