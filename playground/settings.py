@@ -246,6 +246,14 @@ AZURE_OPENAI_API_VERSION = env_str("AZURE_OPENAI_API_VERSION", "2025-04-01-previ
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# -- Request bodies, checked before they are read (core/body_limits.py).
+# Over this, a body is read only for a signed-in caller (session with a valid CSRF token, or an
+# API key): the login, logout and password reset forms stay well under it.
+REQUEST_BODY_ANONYMOUS_MAX_BYTES = env_int("REQUEST_BODY_ANONYMOUS_MAX_BYTES", 64 * 1024)
+# The most anyone may send: an edit's 16 references and its mask under 50 MB each, plus 1 MB
+# for the other fields. Over it: 413, before (or as soon as) the body passes it.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", (16 + 1) * 50 * 2**20 + 2**20)
+
 # -- Owner-only data: what the app writes under DATA_DIR is 0600 (files) and 0700 (folders).
 # Explicit modes rather than a umask, which would also reach the collected static files.
 FILE_UPLOAD_PERMISSIONS = deployment.PRIVATE_FILE_MODE
