@@ -213,7 +213,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "playground.core.static_storage.ManifestStaticStorage"
         ),
         # Public files, readable by all: the image collects them as root and runs as another
         # user. Without this they would take the owner-only upload modes below.

@@ -115,7 +115,7 @@ def test_collectstatic_writes_brotli_files_that_whitenoise_serves(tmp_path):
         (css,) = (tmp_path / "css").glob("app.*.css")
         assert css.with_name(css.name + ".br").exists()
         assert css.with_name(css.name + ".gz").exists()
-        for script in ("mask-loader", "mask-editor"):
+        for script in ("mask/index", "mask/editor"):
             (hashed,) = (tmp_path / "js").glob(f"{script}.*.js")
             assert hashed.with_name(hashed.name + ".br").exists()
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.playground, name="playground"),
     path("generate/controls/", views.form_controls, name="form-controls"),
     path("generate/code/", code_view.view_code, name="view-code"),
+    path("generate/mask-editor/", views.mask_editor_markup, name="mask-editor-markup"),
     path("generations/", views.create_generation, name="create-generation"),
     path("generations/events/", event_stream.job_events, name="job-events"),
     path("generations/<int:pk>/", views.generation_detail, name="generation-detail"),

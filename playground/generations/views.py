@@ -81,6 +81,13 @@ def playground(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def mask_editor_markup(request: HttpRequest) -> HttpResponse:
+    """The mask editor's <template>, fetched with its script on the first "Paint a mask"."""
+    return render(request, "generations/mask_editor_template.html")
+
+
+@login_required
+@require_GET
 def form_controls(request: HttpRequest) -> HttpResponse:
     """The form re-drawn for another model, keeping the values that model takes."""
     form = GenerationForm(initial=request.GET.dict())

@@ -206,33 +206,6 @@
     if (card.matches && card.matches("article.job[data-following]")) bringUpToDate(card);
   });
 
-  // "Use as reference" adds a result to the form's references without leaving the page.
-  document.addEventListener("click", function (event) {
-    const link = event.target.closest && event.target.closest("[data-use-as-reference]");
-    if (!link || !window.PlaygroundReferences) return;
-    event.preventDefault();
-    window.PlaygroundReferences.addGalleryImage({
-      id: link.dataset.id,
-      src: link.dataset.src,
-      thumb: link.dataset.thumb,
-      width: Number(link.dataset.width),
-      height: Number(link.dataset.height),
-    });
-    const form = document.getElementById("generate-form");
-    if (form) form.scrollIntoView({ behavior: "smooth", block: "start" });
-  });
-
-  // Values the pricing panel needs without sending the prompt itself or the files.
-  window.playgroundPromptChars = function () {
-    const prompt = document.querySelector("#generate-form [name=prompt]");
-    return prompt ? prompt.value.length : 0;
-  };
-  window.playgroundReferenceSizes = function () {
-    return Array.from(document.querySelectorAll("#generate-form [data-reference]"))
-      .map(function (chip) { return (chip.dataset.width || 0) + "x" + (chip.dataset.height || 0); })
-      .join(",");
-  };
-
   function formatSeconds(seconds) {
     if (seconds < 60) return seconds.toFixed(1) + " s";
     const minutes = Math.floor(seconds / 60);

@@ -1,6 +1,8 @@
 """Edits in the real page: references, a mask painted on the canvas, the result's lineage."""
 
+import base64
 import io
+import json
 import re
 
 import pytest
@@ -30,6 +32,120 @@ def paint_horizontal_stroke(page, start: float = 0.25, end: float = 0.75) -> Non
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * end, middle, steps=20)
     page.mouse.up()
+
+
+def references_api(page, call: str):  # type: ignore[no-untyped-def]
+    """Calls the page's references module, the instance its <script type=module> loaded."""
+    src = page.locator('script[type=module][src*="references/index"]').get_attribute("src")
+    return page.evaluate(f"async () => (await import({json.dumps(src)})).{call}")
+
+
+def drop_or_paste(page, event: str, files: list[dict[str, object]]) -> None:  # type: ignore[no-untyped-def]
+    """Pastes `files` on the drop zone, or drops them on the prompt (the whole form takes them)."""
+    page.evaluate(
+        """([event, files]) => {
+            const transfer = new DataTransfer();
+            for (const f of files) {
+                const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], f.name, { type: f.mimeType }));
+            }
+            if (event === "paste") {
+                const target = document.querySelector("#generate-form [data-dropzone]");
+                target.dispatchEvent(new ClipboardEvent("paste", {
+                    clipboardData: transfer, bubbles: true, cancelable: true,
+                }));
+            } else {
+                const target = document.querySelector("#id_prompt");
+                for (const type of ["dragover", "drop"]) {
+                    target.dispatchEvent(new DragEvent(type, {
+                        dataTransfer: transfer, bubbles: true, cancelable: true,
+                    }));
+                }
+            }
+        }""",
+        [
+            event,
+            [
+                {"name": f["name"], "mimeType": f["mimeType"], "base64": b64(f["buffer"])}
+                for f in files
+            ],
+        ],
+    )
+
+
+def b64(data: object) -> str:
+    assert isinstance(data, bytes)
+    return base64.b64encode(data).decode()
+
+
+def test_it_collects_references_by_picker_paste_and_drop_and_by_keyboard(page, alice):
+    log_in(page, "alice", "alice-password-1")
+    chips = page.locator("#generate-form [data-reference]")
+    page.set_input_files(
+        "[data-reference-picker]",
+        files=[
+            png_file("room.png", (640, 480), "teal"),
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image"},
+        ],
+    )
+    expect(chips).to_have_count(1)
+    expect(page.locator("[data-reference-error]")).to_have_text(
+        "notes.txt: only PNG, JPEG or WebP images"
+    )
+    drop_or_paste(page, "paste", [png_file("image.png", (300, 200), "orange")])
+    drop_or_paste(page, "drop", [png_file("sunset.png", (200, 300), "red")])
+    expect(chips).to_have_count(3)
+    expect(page.locator("[data-reference-error]")).to_be_hidden()
+    expect(page.locator("[data-reference-count]")).to_have_text(
+        "3 of 16 reference images \u00b7 sent to the edits endpoint"
+    )
+    expect(chips.nth(2)).to_have_attribute("data-width", "200")
+    names = [item["name"] for item in references_api(page, "list()")]
+    assert names == ["room.png", "pasted-1.png", "sunset.png"]
+    assert page.locator("[data-image-order]").input_value() == "upload,upload,upload"
+    assert (
+        page.evaluate("[...document.querySelector('[data-upload-input]').files].map((f) => f.name)")
+        == names
+    )
+
+    # Every remove button is named after its image and reachable with Tab.
+    removes = page.get_by_role("button", name=re.compile("^Remove reference"))
+    expect(removes).to_have_count(3)
+    expect(page.get_by_role("button", name="Remove reference 3: sunset.png")).to_be_visible()
+    chips.nth(1).focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert focused == "Remove reference 2: pasted-1.png"
+    page.keyboard.press("Enter")
+    expect(chips).to_have_count(2)
+    expect(page.get_by_role("button", name="Remove reference 2: sunset.png")).to_be_visible()
+
+    # Alt+Arrow moves a chip; the first one is the one a mask applies to.
+    chips.nth(1).focus()
+    page.keyboard.press("Alt+ArrowLeft")
+    assert references_api(page, "first()")["name"] == "sunset.png"
+    expect(chips.first).to_have_class(re.compile("is-first"))
+    assert references_api(page, "count()") == 2
+
+    # Dragging a chip past the middle of another puts it after that one.
+    page.evaluate("document.querySelector('[data-reference-list]').scrollIntoView()")
+    start, target = chips.nth(0).bounding_box(), chips.nth(1).bounding_box()
+    page.mouse.move(start["x"] + 30, start["y"] + 30)
+    page.mouse.down()
+    page.mouse.move(target["x"] + target["width"] - 5, target["y"] + 30, steps=10)
+    expect(page.locator(".reference-ghost")).to_have_count(1)
+    page.mouse.up()
+    expect(page.locator(".reference-ghost")).to_have_count(0)
+    assert [item["name"] for item in references_api(page, "list()")] == ["room.png", "sunset.png"]
+
+    # A gallery image is added once; the API says whether it was.
+    image = json.dumps({"id": 7, "src": "/x.png", "thumb": "/x.png", "width": 64, "height": 64})
+    assert references_api(page, f"addGalleryImage({image})") is True
+    assert references_api(page, f"addGalleryImage({image})") is False
+    assert page.locator("[data-image-order]").input_value() == "upload,upload,gallery:7"
+    references_api(page, "clear()")
+    expect(chips).to_have_count(0)
+    expect(page.locator("[data-mask-row]")).to_be_hidden()
 
 
 def test_it_sends_the_painted_mask_at_the_first_images_size(
@@ -84,6 +200,13 @@ def test_it_edits_a_result_and_links_parent_and_child(page, alice, provider, ups
     first = page.locator("#results article.job").first
     expect(first).to_have_attribute("data-state", "succeeded", timeout=20_000)
     parent = Image.objects.get()
+
+    # "Use as reference" adds the result without leaving the page, once.
+    first.locator("text=Use as reference").first.click()
+    first.locator("text=Use as reference").first.click()
+    expect(page.locator("[data-reference][data-kind=gallery]")).to_have_count(1)
+    assert references_api(page, "first()")["id"] == str(parent.pk)
+    assert page.locator("[data-image-order]").input_value() == f"gallery:{parent.pk}"
 
     first.locator("text=Edit this").first.click()
     chip = page.locator("[data-reference][data-kind=gallery]")

@@ -1,11 +1,13 @@
 """Reference images tray and mask editor, on a static harness page (no Django view involved).
 
 The page is tests/browser/harness/edit_harness.html with the server's DOM contract; a plain
-http.server serves the repository so /static/... resolves as it does in the app.
+http.server serves the repository so /static/... resolves as it does in the app, and puts the
+templates the playground page includes (the reference chip, the mask editor) into it.
 """
 
 import base64
 import io
+import re
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -24,9 +26,54 @@ ROOT = Path(__file__).resolve().parents[2]
 HARNESS = "/tests/browser/harness/edit_harness.html"
 
 
+TEMPLATES = ROOT / "templates"
+INCLUDE = re.compile(r"<!-- include (?P<name>[\w/]+\.html) -->")
+MASK_API = "/static/js/mask/index.js"
+REFERENCES_API = "/static/js/references/index.js"
+
+
+def included(match: re.Match[str]) -> str:
+    """A template the playground page includes (plain HTML but for its Django comment)."""
+    text = (TEMPLATES / match["name"]).read_text(encoding="utf-8")
+    return re.sub(r"{% comment %}.*?{% endcomment %}", "", text, flags=re.S)
+
+
+def harness_page() -> bytes:
+    """The harness with each `<!-- include name -->` replaced by that template."""
+    page = (ROOT / HARNESS.lstrip("/")).read_text(encoding="utf-8")
+    return INCLUDE.sub(included, page).encode()
+
+
 class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != HARNESS:
+            super().do_GET()
+            return
+        body = harness_page()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def call(page, module: str, expression: str):  # type: ignore[no-untyped-def]
+    """Evaluates `expression` on the module the page loaded from `module` (one instance a URL)."""
+    return page.evaluate(
+        f"async () => {{ const api = await import(new URL({module!r}, location.href).href);"
+        f" return {expression}; }}"
+    )
+
+
+def mask_api(page, expression: str):  # type: ignore[no-untyped-def]
+    return call(page, MASK_API, expression)
+
+
+def references_api(page, expression: str):  # type: ignore[no-untyped-def]
+    return call(page, REFERENCES_API, expression)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +94,9 @@ def harness(browser, static_server):  # type: ignore[no-untyped-def]
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(static_server + HARNESS)
-    page.wait_for_function("window.PlaygroundReferences && window.PlaygroundMaskEditor")
+    page.wait_for_load_state("load")
+    mask_api(page, "true")
+    references_api(page, "true")
     yield page
     context.close()
     assert not errors, errors
@@ -76,7 +125,7 @@ def form_state(page) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 
 def painted(page) -> float:  # type: ignore[no-untyped-def]
-    return page.evaluate("PlaygroundMaskEditor.paintedFraction()")
+    return mask_api(page, "api.paintedFraction()")
 
 
 def read_mask(page) -> tuple[Image.Image, dict[str, str]]:  # type: ignore[no-untyped-def]
@@ -142,8 +191,8 @@ def test_it_orders_references_and_paints_a_mask_on_the_first(harness) -> None:  
     assert (state["order"], state["files"]) == ("upload,gallery:12,upload", ["red.png", "blue.png"])
 
     # The editor opens over the first image at its natural size; one stroke across the middle.
-    # Its scripts load on this first click, as in the app (mask-loader.js).
-    assert not page.evaluate("PlaygroundMaskEditor.isLoaded()")
+    # Its modules load on this first click, as in the app (js/mask/index.js).
+    assert not mask_api(page, "api.isLoaded()")
     page.click("[data-open-mask-editor]")
     dialog = page.locator("dialog.mask-editor")
     expect(dialog).to_be_visible()
@@ -163,7 +212,7 @@ def test_it_orders_references_and_paints_a_mask_on_the_first(harness) -> None:  
     assert 0.01 < stroke < 0.2
     dialog.locator("[data-action=apply]").click()
     expect(dialog).to_be_hidden()
-    page.wait_for_function("PlaygroundMaskEditor.hasMask()")
+    expect(page.locator("[data-mask-input]")).to_have_js_property("files.length", 1)
     expect(page.locator("[data-mask-status]")).to_contain_text("Mask painted:")
     expect(page.locator("[data-clear-mask]")).to_be_visible()
 
@@ -203,7 +252,7 @@ def test_it_orders_references_and_paints_a_mask_on_the_first(harness) -> None:  
     expect(page.locator("[data-mask-status]")).to_have_text(
         "The first image changed, so the mask was removed."
     )
-    assert not page.evaluate("PlaygroundMaskEditor.hasMask()")
+    assert not mask_api(page, "api.hasMask()")
     assert painted(page) == 0
     expect(page.locator("[data-clear-mask]")).to_be_hidden()
     state = form_state(page)
@@ -217,19 +266,20 @@ def test_it_orders_references_and_paints_a_mask_on_the_first(harness) -> None:  
         "At most 16 reference images: 2 images were ignored."
     )
     expect(count).to_have_text("16 of 16 reference images · sent to the edits endpoint")
-    page.evaluate("PlaygroundReferences.clear()")
+    references_api(page, "api.clear()")
     expect(count).to_have_text("")
     expect(page.locator("[data-mask-row]")).to_be_hidden()
     expect(page.locator("[data-field=input_fidelity]")).to_be_hidden()
     expect(page.locator("#generate-form")).not_to_have_class("has-references")
 
     # A gallery image added by script, then an htmx-style re-render of the whole form.
-    page.evaluate(
-        "image => PlaygroundReferences.addGalleryImage(image)",
-        {"id": 40, "src": "/x/40/", "thumb": "/x/40/t/", "width": 1024, "height": 768},
+    references_api(
+        page,
+        "api.addGalleryImage("
+        '{"id": 40, "src": "/x/40/", "thumb": "/x/40/t/", "width": 1024, "height": 768})',
     )
     assert form_state(page)["order"] == "gallery:40"
-    assert page.evaluate("PlaygroundReferences.first()")["width"] == 1024
+    assert references_api(page, "api.first()")["width"] == 1024
     page.evaluate(
         """html => {
             document.getElementById("generate-form").outerHTML = html;
@@ -265,7 +315,7 @@ def test_it_refines_an_uploaded_mask_in_the_editor(harness) -> None:  # type: ig
         " to change)"
     )
     expect(page.locator("[data-clear-mask]")).to_be_visible()
-    assert not page.evaluate("PlaygroundMaskEditor.isLoaded()")  # the row did it on its own
+    assert not mask_api(page, "api.isLoaded()")  # the row did it on its own
 
     page.click("[data-open-mask-editor]")
     dialog = page.locator("dialog.mask-editor")
@@ -298,7 +348,7 @@ def test_it_refines_an_uploaded_mask_in_the_editor(harness) -> None:  # type: ig
 
     page.click("[data-clear-mask]")
     expect(status).to_have_text("No mask: the whole image may change.")
-    assert not page.evaluate("PlaygroundMaskEditor.hasMask()")
+    assert not mask_api(page, "api.hasMask()")
     assert painted(page) == 0
 
 
@@ -389,7 +439,7 @@ def test_mask_editor_keeps_focus_and_keys_when_buttons_disable(harness) -> None:
     assert painted(page) == pytest.approx(both)
     page.keyboard.press("Escape")  # cancel: nothing was applied
     expect(dialog).to_be_hidden()
-    assert not page.evaluate("PlaygroundMaskEditor.isOpen()")
+    assert not mask_api(page, "api.isOpen()")
     assert focused(page)["tag"] == "BUTTON"  # back on "Paint a mask"
     assert painted(page) == 0
 
@@ -411,3 +461,77 @@ def test_mask_editor_keeps_focus_and_keys_when_buttons_disable(harness) -> None:
     assert painted(page) == pytest.approx(first)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+
+
+def test_mask_editor_zooms_pans_and_switches_tools_by_keyboard_and_wheel(harness) -> None:  # type: ignore[no-untyped-def]
+    page = harness
+    dialog = page.locator("dialog.mask-editor")
+    page.click("[data-open-mask-editor]")  # the harness's gallery image, 512 x 384
+    canvas = dialog.locator("canvas.me-mask")
+    expect(canvas).to_be_visible()
+    zoom = dialog.locator("[data-me-zoom]")
+    fitted = zoom.inner_text()
+    assert fitted != "100 %"
+
+    page.keyboard.press("1")
+    expect(zoom).to_have_text("100 %")
+    page.keyboard.press("+")
+    expect(zoom).to_have_text("125 %")
+    page.keyboard.press("-")
+    expect(zoom).to_have_text("100 %")
+    page.keyboard.press("0")
+    expect(zoom).to_have_text(fitted)
+
+    # The wheel zooms at the pointer: the image point under it stays put.
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, -400)
+    expect(zoom).not_to_have_text(fitted)
+    after = canvas.bounding_box()
+    assert after is not None and after["width"] > box["width"]
+    assert (x - after["x"]) / after["width"] == pytest.approx(0.25, abs=0.01)
+    assert (y - after["y"]) / after["height"] == pytest.approx(0.25, abs=0.01)
+
+    # Space + drag pans without painting; the tool keys press their buttons.
+    page.keyboard.down(" ")
+    page.mouse.down()
+    page.mouse.move(x + 120, y + 60, steps=5)
+    page.mouse.up()
+    page.keyboard.up(" ")
+    panned = canvas.bounding_box()
+    assert panned is not None
+    assert (panned["x"] - after["x"], panned["y"] - after["y"]) == (
+        pytest.approx(120, abs=1),
+        pytest.approx(60, abs=1),
+    )
+    assert painted(page) == 0
+    page.keyboard.press("e")
+    expect(dialog.locator("[data-tool=eraser]")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("x")
+    expect(dialog.locator("[data-tool=brush]")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("o")
+    expect(dialog.locator("[data-action=original]")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("?")
+    expect(dialog.locator("[data-me-help]")).to_be_visible()
+    page.keyboard.press("Escape")  # closes the list first, then the editor
+    expect(dialog.locator("[data-me-help]")).to_be_hidden()
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+
+def test_an_uploaded_mask_is_questioned_when_the_first_image_changes(harness) -> None:  # type: ignore[no-untyped-def]
+    page = harness
+    page.set_input_files("[data-mask-input]", files=[png(512, 384, (255, 255, 255), "m.png")])
+    status = page.locator("[data-mask-status]")
+    expect(status).to_contain_text("Mask uploaded: m.png")
+    page.set_input_files("[data-reference-picker]", files=[png(64, 64, (9, 9, 9), "new.png")])
+    page.locator("[data-reference][data-kind=upload]").focus()
+    page.keyboard.press("Alt+Home")
+    expect(status).to_have_text(
+        "Mask uploaded: m.png. The first image changed: check that the mask still fits it."
+    )
+    expect(status).to_have_attribute("data-tone", "warn")
+    assert mask_api(page, "api.hasMask()")

@@ -24,7 +24,9 @@ def test_it_fills_the_prompt_from_a_text_example_by_keyboard(page, alice, provid
     log_in(page, "alice", "alice-password-1")
     expect(page.get_by_role("group", name="Examples")).to_be_visible()
     page.wait_for_load_state("networkidle")
-    assert not [url for url in fetched if "/examples/" in url or "examples-fill" in url]
+    # Only the row's module loads with the page: not fill.js, the prompts or the pictures.
+    lazy = [url for url in fetched if "/examples/" in url]
+    assert [url.split("/static/")[-1] for url in lazy] == ["js/examples/index.js"]
 
     example_button(page, "otter-vet").focus()
     page.keyboard.press("Enter")
@@ -38,6 +40,7 @@ def test_it_fills_the_prompt_from_a_text_example_by_keyboard(page, alice, provid
     expect(page.locator('tr.price-row.is-selected[data-quality="medium"]')).to_be_visible()
     # The prompts came with the first click; a text example fetches no pictures.
     assert [url for url in fetched if url.endswith("examples.json")]
+    assert [url for url in fetched if url.endswith("js/examples/fill.js")]
     assert not [url for url in fetched if url.endswith((".webp", ".png"))]
 
 

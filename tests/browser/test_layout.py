@@ -46,8 +46,8 @@ def no_horizontal_overflow(page) -> bool:  # type: ignore[no-untyped-def]
     )
 
 
-def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
-    results = Axe().run(page)
+def serious_violations(page, context: str | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    results = Axe().run(page, context)
     return [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
         for v in results.response["violations"]
@@ -190,6 +190,11 @@ def test_it_has_a_dark_theme_without_serious_accessibility_problems(
         generate(page, "a neon street at night in the rain")
         generate(page, "a quiet harbour at dawn")
         assert serious_violations(page) == []
+        # A reference chip with its remove button, in the tray.
+        page.locator("#results [data-use-as-reference]").first.click()
+        remove = page.get_by_role("button", name=re.compile("^Remove reference 1: "))
+        expect(remove).to_be_attached()
+        assert serious_violations(page, "[data-references]") == []
         screenshot(page, "layout-dark")
     finally:
         context.close()

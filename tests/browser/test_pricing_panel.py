@@ -54,6 +54,12 @@ def test_it_updates_the_estimate_as_settings_change(page, alice, provider, upstr
     )
     with_reference = wait_for_change(page, "high", three_landscape)
     assert with_reference == three_landscape + Decimal((194 + 4160) * 8) / 10**6
+    # The panel learns the prompt's length (not the prompt) and prices its text tokens.
+    page.fill("#id_prompt", "a long description of the scene " * 100)
+    with_prompt = wait_for_change(page, "high", with_reference)
+    assert with_prompt > with_reference
+    page.fill("#id_prompt", "")
+    assert wait_for_change(page, "high", with_prompt) == with_reference
     page.check("[data-show-breakdown]")
     expect(page.locator('tr.price-breakdown[data-quality="high"]')).to_contain_text("4354 tokens")
     screenshot(page, "pricing-panel")

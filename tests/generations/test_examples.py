@@ -129,8 +129,9 @@ def test_it_shows_the_row_without_the_prompts_or_pictures(logged_in):
         assert example.prompt[:60] not in page  # fetched on the first click
         for name in (*example.references, example.mask):
             assert not name or name not in page
-    assert "js/examples.js" in page and 'data-examples-src="/static/examples/examples.json"' in page
-    assert 'data-examples-script-src="/static/js/examples-fill.js"' in page
+    assert "js/examples/index.js" in page
+    assert 'data-examples-src="/static/examples/examples.json"' in page
+    assert 'data-examples-script-src="/static/js/examples/fill.js"' in page
     assert 'aria-labelledby="examples-label"' in page
 
 
