@@ -42,6 +42,7 @@ format: install
 bench: install
 	$(PY) bench/bench_jobs.py
 	$(PY) bench/bench_edit_memory.py
+	$(PY) bench/bench_edit_cpu.py
 	$(PY) bench/bench_page_weight.py
 	$(PY) bench/bench_open_pages.py
 	$(PY) bench/bench_gallery.py

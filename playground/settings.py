@@ -246,6 +246,18 @@ AZURE_OPENAI_API_VERSION = env_str("AZURE_OPENAI_API_VERSION", "2025-04-01-previ
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# -- Image decoding per edit request (inputs/limits.py).
+# Reference images of one edit may decode to at most this many megapixels together (a small
+# file can hold 40 MP); checked from the headers before anything is decoded.
+EDIT_MAX_REQUEST_MEGAPIXELS = env_int("EDIT_MAX_REQUEST_MEGAPIXELS", 200)
+# Of those, the megapixels that may be re-encoded as PNG (palette, 16-bit, turned or animated
+# images): that costs several times a decode (ten on a photo).
+EDIT_MAX_REQUEST_CONVERTED_MEGAPIXELS = env_int("EDIT_MAX_REQUEST_CONVERTED_MEGAPIXELS", 40)
+# Images decoded at once per web process, and how long one request may wait for turns in
+# total before it is told the server is busy.
+IMAGE_DECODE_CONCURRENCY = env_int("IMAGE_DECODE_CONCURRENCY", 2)
+IMAGE_DECODE_WAIT_SECONDS = float(env_str("IMAGE_DECODE_WAIT_SECONDS", "20"))
+
 # -- Request bodies, checked before they are read (core/body_limits.py).
 # Over this, a body is read only for a signed-in caller (session with a valid CSRF token, or an
 # API key): the login, logout and password reset forms stay well under it.

@@ -1,7 +1,7 @@
 """Reference images and the mask of an edit: checked, normalised, then stored with the job."""
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.core.files.uploadedfile import UploadedFile
 
@@ -13,6 +13,14 @@ from playground.inputs.images import (
     NormalizedImage,
     normalize_mask,
     normalize_reference,
+    pixel_size,
+)
+from playground.inputs.limits import (
+    ConversionBudget,
+    ConversionRefused,
+    DecodersBusy,
+    DecodeSlots,
+    check_request_pixels,
 )
 from playground.inputs.models import InputFile
 from playground.inputs.storage import delete_files, save_staged, stage_input, stage_mask
@@ -165,15 +173,77 @@ def _ordered_sources(
     return sources
 
 
-def _gallery_reference(owner: Any, image_id: str) -> Reference:
+@dataclass
+class _Source:
+    """One reference to check: its name, its bytes, and the gallery image it came from."""
+
+    name: str
+    fileobj: BinaryIO
+    size: int
+    source_image: Image | None = None
+
+    def close(self) -> None:
+        if self.source_image is not None:
+            self.fileobj.close()  # an upload's file belongs to the request
+
+
+def _gallery_source(owner: Any, image_id: str) -> _Source:
     pk = parse_id(image_id)  # ASCII digits in a database's range; anything else is no image
     image = Image.objects.for_user(owner).filter(pk=pk).first() if pk is not None else None
     if image is None:
         raise ImageRefused(f"gallery image {image_id[:40]}", "not found in your gallery")
-    handle = image.file.open("rb")
-    return Reference(
-        normalize_reference(image.download_name, handle, image.byte_size), source_image=image
-    )
+    return _Source(image.download_name, image.file.open("rb"), image.byte_size, image)
+
+
+def _open_sources(
+    owner: Any, sources: list[UploadedFile | str], problems: list[str]
+) -> list[_Source]:
+    opened = []
+    for source in sources:
+        try:
+            if isinstance(source, str):
+                opened.append(_gallery_source(owner, source))
+            else:
+                opened.append(_Source(source.name, source, source.size))
+        except ImageRefused as refused:
+            problems.append(str(refused))
+    return opened
+
+
+def _weigh(sources: list[_Source], problems: list[str]) -> None:
+    """Check every header and the request's pixel total before anything is decoded."""
+    sizes = []
+    for source in sources:
+        try:
+            width, height = pixel_size(source.name, source.fileobj, source.size)
+        except ImageRefused as refused:
+            problems.append(str(refused))
+            continue
+        sizes.append((source.name, width, height))
+    try:
+        check_request_pixels(sizes)
+    except ImageRefused as refused:
+        problems.append(str(refused))
+
+
+def _normalize_all(sources: list[_Source], slots: DecodeSlots, inputs: EditInputs) -> list[str]:
+    problems: list[str] = []
+    conversions = ConversionBudget()
+    for source in sources:
+        try:
+            with slots.slot():
+                image = normalize_reference(source.name, source.fileobj, source.size, conversions)
+        except ConversionRefused as refused:
+            problems.append(str(refused))
+            break  # the request is refused: decoding the rest would only cost
+        except ImageRefused as refused:
+            problems.append(str(refused))
+            continue
+        if image.source is not source.fileobj:
+            source.close()  # a re-encoded copy is sent instead
+        inputs.references.append(Reference(image, source_image=source.source_image))
+        inputs.notices += image.notices
+    return problems
 
 
 def prepare_edit_inputs(
@@ -183,7 +253,11 @@ def prepare_edit_inputs(
     order: str,
     mask_upload: UploadedFile | None,
 ) -> EditInputs:
-    """Check every reference and the mask before anything is stored; raise InputsRefused."""
+    """Check every reference and the mask before anything is stored; raise InputsRefused.
+
+    Nothing is decoded until every header was read and the pixels they add up to fit the
+    request's budget; decodes then take turns at the process's slots (limits.py).
+    """
     sources = _ordered_sources(uploads, gallery_ids, order)
     if len(sources) > MAX_REFERENCES:
         raise InputsRefused(
@@ -191,34 +265,44 @@ def prepare_edit_inputs(
         )
     inputs = EditInputs()
     problems: list[str] = []
-    for source in sources:
-        try:
-            if isinstance(source, str):
-                reference = _gallery_reference(owner, source)
-            else:
-                reference = Reference(normalize_reference(source.name, source, source.size))
-        except ImageRefused as refused:
-            problems.append(str(refused))
-            continue
-        inputs.references.append(reference)
-        inputs.notices += reference.image.notices
-    if problems:
-        inputs.close()
-        raise InputsRefused({"image": problems})
+    opened = _open_sources(owner, sources, problems)
+    try:
+        _weigh(opened, problems)
+        if problems:
+            raise InputsRefused({"image": problems})
+        slots = DecodeSlots()
+        problems = _normalize_all(opened, slots, inputs)
+        if problems:
+            raise InputsRefused({"image": problems})
+        if mask_upload is not None:
+            _add_mask(inputs, mask_upload, slots)
+    except DecodersBusy as busy:
+        _close_all(inputs, opened)
+        raise InputsRefused({"image": [str(busy)]}) from busy
+    except BaseException:
+        _close_all(inputs, opened)
+        raise
+    return inputs
 
-    if mask_upload is not None:
-        if not inputs.references:
-            raise InputsRefused({"mask": ["A mask needs a reference image to apply to."]})
-        first = inputs.references[0].image
-        try:
+
+def _close_all(inputs: EditInputs, opened: list[_Source]) -> None:
+    inputs.close()
+    for source in opened:
+        source.close()
+
+
+def _add_mask(inputs: EditInputs, mask_upload: UploadedFile, slots: DecodeSlots) -> None:
+    if not inputs.references:
+        raise InputsRefused({"mask": ["A mask needs a reference image to apply to."]})
+    first = inputs.references[0].image
+    try:
+        with slots.slot():
             inputs.mask, mask_notices = normalize_mask(
                 mask_upload.name, mask_upload, mask_upload.size, (first.width, first.height)
             )
-        except ImageRefused as refused:
-            inputs.close()
-            raise InputsRefused({"mask": [str(refused)]}) from refused
-        inputs.notices += mask_notices
-    return inputs
+    except ImageRefused as refused:
+        raise InputsRefused({"mask": [str(refused)]}) from refused
+    inputs.notices += mask_notices
 
 
 def upstream_files(generation: Generation) -> tuple[list[FileTuple], FileTuple | None]:

@@ -72,7 +72,7 @@ def stage_input(image: NormalizedImage) -> InputFile:
     written (streaming the bytes from `image.source`), for `save_staged` to record later."""
     if existing := find_input(image.sha256):
         return existing
-    thumbnail = thumbnail_webp(image.source)
+    thumbnail = image.thumbnail or thumbnail_webp(image.source)
     row = InputFile(
         sha256=image.sha256,
         format=image.format,
