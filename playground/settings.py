@@ -108,7 +108,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Near the top, so that responses made by the middleware below get the policy too.
-    "csp.middleware.CSPMiddleware",
+    "playground.core.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Gzip for text responses (pages, htmx partials, JSON), not images: see compression.py.
     # Below whitenoise, which serves static files precompressed (.br, .gz); above everything
@@ -361,5 +361,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "openai": {"level": "WARNING"}},
+    # axes logs every sign-in at INFO; its warnings (failures, lockouts) are what matter.
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "openai": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }

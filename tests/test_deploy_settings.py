@@ -47,6 +47,8 @@ DEPLOY_VARIABLES = (
     "EMAIL_URL",
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
+    # Set for the browser tests' own process; a deployment never has it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 

@@ -33,7 +33,7 @@ def card_requests(page) -> list[float]:  # type: ignore[no-untyped-def]
 def test_a_card_is_told_of_progress_instead_of_polling(page, alice, provider, upstream, worker):
     upstream.set_latency(3.0)
     log_in(page, "alice", "alice-password-1")
-    page.wait_for_function("document.documentElement.dataset.push === 'live'")
+    page.wait_for_function("() => document.documentElement.dataset.push === 'live'")
     requests = card_requests(page)
 
     page.fill("#id_prompt", "a harbour at night")
@@ -59,7 +59,7 @@ def test_a_card_is_told_of_progress_instead_of_polling(page, alice, provider, up
 def test_previews_arrive_as_they_are_streamed(page, alice, provider, upstream, worker):
     upstream.set_latency(2.0)
     log_in(page, "alice", "alice-password-1")
-    page.wait_for_function("document.documentElement.dataset.push === 'live'")
+    page.wait_for_function("() => document.documentElement.dataset.push === 'live'")
     page.fill("#id_prompt", "a fox in snow")
     page.select_option("#id_partial_images", "2")
     page.click("#generate-form button[type=submit]")
@@ -87,7 +87,7 @@ def test_a_cut_stream_falls_back_to_polling_and_comes_back(page, alice, provider
     """A stream cut (a proxy's timeout, a restart of the web server) loses no result."""
     upstream.set_latency(4.0)
     log_in(page, "alice", "alice-password-1")
-    page.wait_for_function("document.documentElement.dataset.push === 'live'")
+    page.wait_for_function("() => document.documentElement.dataset.push === 'live'")
     page.fill("#id_prompt", "a lighthouse in rain")
     page.click("#generate-form button[type=submit]")
     card = page.locator("#results article.job").first
@@ -97,13 +97,13 @@ def test_a_cut_stream_falls_back_to_polling_and_comes_back(page, alice, provider
     page.route("**/generations/events/", lambda route: route.abort())
     hub = job_event_hub()
     hub.loop.call_soon_threadsafe(hub._end_all_streams)
-    page.wait_for_function("document.documentElement.dataset.push !== 'live'")
+    page.wait_for_function("() => document.documentElement.dataset.push !== 'live'")
     requests = card_requests(page)
     page.wait_for_timeout(2_500)
     assert len(requests) >= 2  # polling while the stream is down
 
     page.unroute("**/generations/events/")
-    page.wait_for_function("document.documentElement.dataset.push === 'live'", timeout=10_000)
+    page.wait_for_function("() => document.documentElement.dataset.push === 'live'", timeout=10_000)
     expect(card).to_have_attribute("data-state", "succeeded", timeout=10_000)
 
 
@@ -131,13 +131,13 @@ def test_hidden_tabs_let_go_of_their_stream_and_catch_up_when_shown(
         for tab in tabs:
             if tab is not first:
                 tab.goto("/")
-            tab.wait_for_function("document.documentElement.dataset.push === 'live'")
+            tab.wait_for_function("() => document.documentElement.dataset.push === 'live'")
             tab.evaluate(HIDE_JS, True)  # the person switched to another tab
         assert wait_for(lambda: not hub.subscribers.get(alice.pk), timeout=5), hub.subscribers
 
         seventh = context.new_page()
         seventh.goto("/")
-        seventh.wait_for_function("document.documentElement.dataset.push === 'live'")
+        seventh.wait_for_function("() => document.documentElement.dataset.push === 'live'")
         seventh.fill("#id_prompt", "a paper boat")
         seventh.click("#generate-form button[type=submit]")
         expect(seventh.locator("#results article.job").first).to_have_attribute(
@@ -149,7 +149,7 @@ def test_hidden_tabs_let_go_of_their_stream_and_catch_up_when_shown(
         # A hidden tab neither streams nor polls; shown again, it reconnects and catches up.
         upstream.set_latency(2.0)
         first.reload()
-        first.wait_for_function("document.documentElement.dataset.push === 'live'")
+        first.wait_for_function("() => document.documentElement.dataset.push === 'live'")
         first.fill("#id_prompt", "a kite over dunes")
         first.click("#generate-form button[type=submit]")
         card = first.locator("#results article.job").first

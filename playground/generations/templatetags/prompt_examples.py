@@ -7,5 +7,5 @@ register = template.Library()
 
 @register.simple_tag
 def prompt_examples() -> tuple[Example, ...]:
-    """The examples offered above the prompt (their prompts load on a click: static/js/examples/)."""
+    """The examples offered above the prompt (their prompts load on a click: js/examples/)."""
     return EXAMPLES
