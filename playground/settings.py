@@ -253,9 +253,10 @@ EDIT_MAX_REQUEST_MEGAPIXELS = env_int("EDIT_MAX_REQUEST_MEGAPIXELS", 200)
 # Of those, the megapixels that may be re-encoded as PNG (palette, 16-bit, turned or animated
 # images): that costs several times a decode (ten on a photo).
 EDIT_MAX_REQUEST_CONVERTED_MEGAPIXELS = env_int("EDIT_MAX_REQUEST_CONVERTED_MEGAPIXELS", 40)
-# Images decoded at once per web process, and how long one request may wait for turns in
-# total before it is told the server is busy.
-IMAGE_DECODE_CONCURRENCY = env_int("IMAGE_DECODE_CONCURRENCY", 2)
+# Images decoded at once per web process (one decode can take about 300 MB; decoding is CPU
+# bound, so gunicorn's --workers already sets how many run side by side), and how long one
+# request may wait for turns in total before it is told the server is busy.
+IMAGE_DECODE_CONCURRENCY = env_int("IMAGE_DECODE_CONCURRENCY", 1)
 IMAGE_DECODE_WAIT_SECONDS = float(env_str("IMAGE_DECODE_WAIT_SECONDS", "20"))
 
 # -- Request bodies, checked before they are read (core/body_limits.py).

@@ -20,7 +20,7 @@ from playground.inputs.images import ImageRefused
 
 DEFAULT_REQUEST_MEGAPIXELS = 200
 DEFAULT_CONVERTED_MEGAPIXELS = 40
-DEFAULT_DECODE_CONCURRENCY = 2
+DEFAULT_DECODE_CONCURRENCY = 1
 DEFAULT_DECODE_WAIT_SECONDS = 20.0
 BUSY = (
     "The server is busy checking other people's images right now; nothing was queued. "
