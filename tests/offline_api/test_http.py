@@ -1,9 +1,5 @@
 """Raw HTTP behaviour: content types, control endpoints, concurrency, the management command."""
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +9,7 @@ import openai
 
 from playground.offline_api.server import OfflineImagesAPI
 
+from .commands import stand_in_command
 from .helpers import mask_bytes, png_bytes
 
 AUTH = {"Authorization": "Bearer sk-test"}
@@ -116,22 +113,10 @@ def test_it_serves_64_slow_requests_concurrently(
 
 
 def test_it_runs_as_a_management_command() -> None:
-    command = [sys.executable, "manage.py", "offline_images_api", "--port", "0", "--quiet"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [*command, "--latency", "0", "--fail-next", "500", "--moderation-word", "kraken"],
-        cwd=PROJECT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        base_url = line.split(" on ", 1)[1].split()[0]
-        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
-        client = openai.OpenAI(api_key="sk-test", base_url=base_url, max_retries=0)
+    flags = ("--latency", "0", "--fail-next", "500", "--moderation-word", "kraken")
+    with stand_in_command(*flags) as url:
+        assert url.startswith("http://127.0.0.1:")
+        client = openai.OpenAI(api_key="sk-test", base_url=f"{url}/v1", max_retries=0)
         try:
             client.images.generate(model="gpt-image-2", prompt="p")
             raise AssertionError("the --fail-next fault was not served")
@@ -142,9 +127,3 @@ def test_it_runs_as_a_management_command() -> None:
             raise AssertionError("the --moderation-word was not applied")
         except openai.BadRequestError as error:
             assert error.code == "moderation_blocked"
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
