@@ -2,7 +2,6 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx2
 import openai
@@ -13,7 +12,6 @@ from .commands import stand_in_command
 from .helpers import mask_bytes, png_bytes
 
 AUTH = {"Authorization": "Bearer sk-test"}
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_it_answers_healthz(api: OfflineImagesAPI) -> None:
