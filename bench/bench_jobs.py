@@ -524,7 +524,7 @@ WATCH_JOB_JS = """([prompt, count]) => {
 def browser_job(page: Page, base_url: str, prompt: str, n: int) -> BrowserRun:
     """Time from clicking Generate to every image of the new job card loaded and shown."""
     page.goto(f"{base_url}/")
-    page.wait_for_function("window.playgroundPushLive === true")
+    page.wait_for_function("() => document.documentElement.dataset.push === 'live'")
     page.fill("#id_prompt", prompt)
     page.fill("#id_n", str(n))
     page.evaluate(WATCH_JOB_JS, [prompt, n])
@@ -532,7 +532,7 @@ def browser_job(page: Page, base_url: str, prompt: str, n: int) -> BrowserRun:
         has=page.locator(".job-prompt", has_text=prompt)
     )
     page.click("#generate-form button[type=submit]")
-    page.wait_for_function("window.__bench.visible !== null", timeout=BROWSER_TIMEOUT_MS)
+    page.wait_for_function("() => window.__bench.visible !== null", timeout=BROWSER_TIMEOUT_MS)
     state = card.get_attribute("data-state")
     if state != "succeeded":
         raise BenchError(f"the browser job ended {state!r}, not 'succeeded'")

@@ -441,7 +441,9 @@ async def follow_jobs(
                 async with gate:
                     page = pages[number]
                     await page.goto(f"{stack.web_url}/")
-                    await page.wait_for_function("window.playgroundPushLive === true", polling=100)
+                    await page.wait_for_function(
+                        "() => document.documentElement.dataset.push === 'live'", polling=100
+                    )
                     opened_at[number] = time.time()
                     shown = await page.locator("#results article.job").count()
                     if shown < JOBS:
