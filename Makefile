@@ -11,7 +11,7 @@ export OFFLINE_API_PORT OFFLINE_API_LATENCY
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e ".[test]"
+	$(VENV)/bin/pip install --quiet -e ".[test,dev]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -1,6 +1,7 @@
 """Settings for the playground, driven by environment variables (see README)."""
 
 import os
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -187,6 +188,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"playground-test-{os.getpid()}.sqlite3")
     }
+
+
+def _pool_options() -> dict[str, int]:
+    min_size = env_int("DB_POOL_MIN_SIZE", 2)
+    max_size = env_int("DB_POOL_MAX_SIZE", 10)
+    if max_size < 1 or not 0 <= min_size <= max_size:
+        raise ImproperlyConfigured(
+            f"DB_POOL_MAX_SIZE ({max_size}) must be at least 1, and DB_POOL_MIN_SIZE "
+            f"({min_size}) between 0 and DB_POOL_MAX_SIZE."
+        )
+    return {"min_size": min_size, "max_size": max_size}
+
+
+# PostgreSQL. The web app is served over ASGI, where each request's synchronous code runs in a
+# thread of its own and Django advises against persistent connections. With DB_POOL=true web
+# processes borrow connections from a bounded pool, so a burst of requests waits for one
+# instead of opening one each; by default each request opens its own and closes it after.
+# A management command (the worker, migrate) keeps its connections for DB_CONN_MAX_AGE
+# seconds instead: the worker's job threads each hold one for a whole job, which a pool
+# smaller than its concurrency would starve. README: "Database connections".
+_RUNS_MANAGEMENT_COMMAND = Path(sys.argv[0]).name in {"manage.py", "django-admin"}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if _RUNS_MANAGEMENT_COMMAND:
+        DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+    elif env_bool("DB_POOL", False):
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = _pool_options()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -18,6 +18,8 @@ ON_POSTGRES = [
     "tests/generations/test_budget_race.py",
     "tests/generations/test_queueing.py",
     "tests/generations/test_worker_recovery.py",
+    "tests/generations/test_worker_resilience.py",
+    "tests/generations/test_database_hiccups.py",
     "tests/generations/test_wakeup.py",
     "tests/generations/test_push.py",
     "tests/generations/test_deletion.py",
@@ -26,6 +28,8 @@ ON_POSTGRES = [
     "tests/gallery/test_gallery_filters.py",
     "tests/gallery/test_gallery_pagination.py",
     "tests/gallery/test_gallery_bulk.py",
+    # A web process's bounded connection pool (DB_POOL=true), under a burst of requests.
+    "tests/test_db_connections.py",
 ]
 
 
