@@ -1,7 +1,9 @@
+import hashlib
 import os
 import socket
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -185,9 +187,51 @@ class GenerationInput(models.Model):
         return f"input {self.position} of generation {self.generation_id}"
 
 
+_identity: tuple[int, str] | None = None
+
+
 def this_worker() -> str:
-    """host:pid of the current process, recorded on the jobs it runs."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """The current process's worker identity, recorded on the jobs it runs.
+
+    "<random id> <host>:<pid> <process key>": the random id (new in every process, also after
+    a fork) is what tells workers apart, since two containers can share a host name and a pid.
+    The process key lets a worker on the same machine and pid namespace see that a process
+    is gone without waiting for its heartbeat to go stale.
+    """
+    global _identity
+    pid = os.getpid()
+    if _identity is None or _identity[0] != pid:
+        _identity = (pid, f"{uuid.uuid4().hex} {socket.gethostname()}:{pid} {process_key(pid)}")
+    return _identity[1]
+
+
+def process_key(pid: int) -> str:
+    """ "<namespace>:<start time>" of a process on this machine, or "" where /proc is missing.
+
+    The namespace is a digest of the boot id and pid namespace: equal only for processes that
+    share a kernel and a pid namespace, where a pid names the same process for everyone.
+    """
+    namespace = pid_namespace()
+    started = process_start_time(pid)
+    return f"{namespace}:{started}" if namespace and started else ""
+
+
+def process_start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot, or "" when it does not exist."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rpartition(")")[2].split()[19]
+
+
+def pid_namespace() -> str:
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+    return hashlib.sha256(f"{boot} {namespace}".encode()).hexdigest()[:16]
 
 
 def preview_path(instance: "Preview", filename: str) -> str:

@@ -38,6 +38,26 @@ RENDITION_THREADS = 4
 # upstream and go back to the queue for another worker (a planned stop, not a crash).
 giving_back = threading.Event()
 
+# The jobs this process is running now: the worker's heartbeat keeps only these alive, so a
+# job whose thread died goes stale and is recovered even while its worker runs on.
+_running_here: set[int] = set()
+_running_here_lock = threading.Lock()
+
+
+def jobs_running_here() -> list[int]:
+    with _running_here_lock:
+        return list(_running_here)
+
+
+def beat_for_running_jobs() -> int:
+    """Refresh the heartbeat of every job this process is running; returns how many."""
+    running = jobs_running_here()
+    if not running:
+        return 0
+    return Generation.objects.filter(
+        pk__in=running, state=Generation.State.RUNNING, worker=this_worker()
+    ).update(heartbeat_at=timezone.now())
+
 
 class JobWatch:
     """Checks for a cancel about once a second and keeps the job's heartbeat fresh."""
@@ -83,6 +103,8 @@ def claim(generation_id: int) -> bool:
         worker=this_worker(),
     )
     if claimed:
+        with _running_here_lock:
+            _running_here.add(generation_id)
         job_changed(generation_id)
     return bool(claimed)
 
@@ -114,20 +136,25 @@ def settle_with_images(generation_id: int, state: str, **fields: object) -> None
 
 
 def requeue(
-    generation_id: int, from_state: str = Generation.State.RUNNING, **fields: object
+    generation_id: int,
+    from_state: str = Generation.State.RUNNING,
+    only_if: dict[str, object] | None = None,
+    **fields: object,
 ) -> bool:
     """Put a job back in the queue with a fresh task (its worker is stopping, or died).
 
-    False when the job is no longer in `from_state`, or has images already: those arrived
-    and were billed, so it must not be asked for again.
+    False when the job is no longer in `from_state` (or no longer matches `only_if`), or has
+    images already: those arrived and were billed, so it must not be asked for again.
     """
     from playground.generations.tasks import enqueue_in_transaction
 
+    still = Generation.objects.filter(pk=generation_id, state=from_state, **(only_if or {}))
     with transaction.atomic():
-        job = Generation.objects.filter(pk=generation_id, state=from_state).first()
+        job = still.select_for_update().first()
         if job is None or job.images.exists():
             return False
-        moved = Generation.objects.filter(pk=job.pk, state=from_state).update(
+        # Conditional, so that of two workers recovering the same job only one moves it.
+        moved = still.update(
             state=Generation.State.QUEUED, worker="", heartbeat_at=None, started_at=None, **fields
         )
         if moved:
@@ -166,13 +193,34 @@ def run_generation_job(generation_id: int) -> None:
     except Exception:
         # Never leave a job "running" behind an error of ours: settle it and log the cause.
         logger.exception("generation %s failed unexpectedly", generation_id)
-        finish(
-            generation_id,
-            Generation.State.FAILED,
-            error_code="internal_error",
-            error_message="Something went wrong on our side while running this job. "
-            "It has been logged; try again.",
+        fail_unexpectedly(generation_id)
+    finally:
+        with _running_here_lock:
+            _running_here.discard(generation_id)
+
+
+def fail_unexpectedly(generation_id: int) -> bool:
+    """Settle a running job that an error of ours cut short; False when that was impossible
+    (it was not running, or the database did not answer: recovery then takes it up)."""
+    with _running_here_lock:
+        _running_here.discard(generation_id)  # no longer kept alive by this worker's heartbeat
+    try:
+        settled: list[bool] = []
+        _retry_on_database_errors(
+            lambda: settled.append(
+                finish(
+                    generation_id,
+                    Generation.State.FAILED,
+                    error_code="internal_error",
+                    error_message="Something went wrong on our side while running this job. "
+                    "It has been logged; try again.",
+                )
+            )
         )
+        return bool(settled and settled[-1])
+    except DATABASE_ERRORS as error:
+        logger.error("generation %s could not be marked failed (%s)", generation_id, error)
+        return False
 
 
 def _run_claimed(generation: Generation) -> None:

@@ -4,16 +4,17 @@ worker lets its jobs finish or gives them back, and a queued job without a task 
 import os
 import signal
 import socket
+import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from playground.gallery.storage import store_image
-from playground.generations.models import Generation
+from playground.generations.models import Generation, pid_namespace
 from playground.generations.recovery import recover_orphaned_jobs
 from playground.generations.tasks import enqueue_in_transaction
 from tests.jobs import make_job
@@ -50,12 +51,17 @@ def dead_pid() -> int:
     return pid
 
 
+def dead_worker() -> str:
+    """The identity a worker on this machine had, whose process has ended since."""
+    return f"{uuid.uuid4().hex} {socket.gethostname()}:{dead_pid()} {pid_namespace()}:12345"
+
+
 def state_of(job: Generation) -> str:
     return Generation.objects.get(pk=job.pk).state
 
 
 def test_it_requeues_a_job_whose_worker_process_is_gone(alice):
-    job = running_job(alice, f"{socket.gethostname()}:{dead_pid()}")
+    job = running_job(alice, dead_worker())
     assert recover_orphaned_jobs() == 1
     job.refresh_from_db()
     assert job.state == "queued" and job.crashes == 1
@@ -63,7 +69,7 @@ def test_it_requeues_a_job_whose_worker_process_is_gone(alice):
 
 
 def test_it_fails_a_job_that_lost_its_worker_twice(alice):
-    job = running_job(alice, f"{socket.gethostname()}:{dead_pid()}", crashes=1)
+    job = running_job(alice, dead_worker(), crashes=1)
     recover_orphaned_jobs()
     job.refresh_from_db()
     assert job.state == "failed" and job.error_code == "worker_lost" and job.crashes == 2
@@ -71,7 +77,7 @@ def test_it_fails_a_job_that_lost_its_worker_twice(alice):
 
 
 def test_it_keeps_the_images_of_a_job_whose_worker_died_after_they_arrived(alice):
-    job = running_job(alice, f"{socket.gethostname()}:{dead_pid()}")
+    job = running_job(alice, dead_worker())
     store_image(job, 0, png_bytes((64, 64)))
     recover_orphaned_jobs()
     job.refresh_from_db()
@@ -94,7 +100,7 @@ def test_it_leaves_a_live_worker_alone(alice):
     } == {"running"}
 
 
-@pytest.mark.parametrize("task_fate", ["missing", "failed", "no-task-id"])
+@pytest.mark.parametrize("task_fate", ["missing", "failed", "no-task-id", "stale"])
 def test_it_gives_a_new_task_to_a_queued_job_whose_task_is_lost(alice, task_fate):
     job = queued_job(alice)
     old_task = job.task_id
@@ -102,6 +108,12 @@ def test_it_gives_a_new_task_to_a_queued_job_whose_task_is_lost(alice, task_fate
         DBTaskResult.objects.filter(pk=old_task).delete()
     elif task_fate == "failed":
         DBTaskResult.objects.filter(pk=old_task).update(status=TaskResultStatus.FAILED)
+    elif task_fate == "stale":  # a worker took the task, then died before starting the job
+        DBTaskResult.objects.filter(pk=old_task).update(
+            status=TaskResultStatus.RUNNING,
+            started_at=timezone.now() - timedelta(minutes=5),
+            worker_ids=[dead_worker()],
+        )
     else:
         Generation.objects.filter(pk=job.pk).update(task_id="")
     Generation.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=1))
@@ -110,6 +122,7 @@ def test_it_gives_a_new_task_to_a_queued_job_whose_task_is_lost(alice, task_fate
     job.refresh_from_db()
     assert job.state == "queued" and job.task_id not in ("", old_task)
     assert DBTaskResult.objects.get(pk=job.task_id).status == TaskResultStatus.READY
+    assert not DBTaskResult.objects.filter(pk=old_task, status=TaskResultStatus.RUNNING).exists()
     assert recover_orphaned_jobs() == 0  # once is enough
 
 
@@ -192,3 +205,40 @@ def test_it_gives_jobs_back_when_the_grace_period_ends_and_never_counts_a_crash(
         stop_worker(worker)
     job.refresh_from_db()
     assert job.state == "succeeded" and job.images.count() == 1 and job.crashes == 0
+
+
+def test_the_worker_outlives_a_postgresql_outage(alice, provider, upstream, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("an outage is staged with PostgreSQL's own commands")
+    import psycopg
+
+    log = tmp_path / "worker.log"
+    worker = start_worker(log)
+    name = connection.settings_dict["NAME"]
+    admin_params = {**connection.get_connection_params(), "dbname": "postgres"}
+    try:
+        before = queued_job(alice, provider)
+        assert wait_for(lambda: state_of(before) == "succeeded"), log.read_text()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            ours = cursor.fetchone()[0]
+        with psycopg.connect(**admin_params, autocommit=True) as admin:
+            # Every session of the worker is dropped and no new one let in, as in a restart.
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            try:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> %s",
+                    [name, ours],
+                )
+                assert wait_for(lambda: log.read_text().count("database error") >= 2), (
+                    log.read_text()
+                )
+                during = queued_job(alice, provider)
+            finally:
+                admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        assert wait_for(lambda: state_of(during) == "succeeded", timeout=30), log.read_text()
+        assert worker.poll() is None, log.read_text()
+    finally:
+        stop_worker(worker)
+    assert "Traceback" not in log.read_text()

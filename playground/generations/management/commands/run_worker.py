@@ -6,31 +6,39 @@ minutes, so this runs the same claim-and-run steps of its Worker on a pool of th
 
 import logging
 import os
+import random
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import InterfaceError, OperationalError, close_old_connections, connections
-from django.utils.crypto import get_random_string
+from django.db import DatabaseError, close_old_connections, connections
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from playground.generations.models import this_worker
 from playground.generations.recovery import recover_orphaned_jobs
-from playground.generations.runner import giving_back
+from playground.generations.runner import (
+    HEARTBEAT_SECONDS,
+    beat_for_running_jobs,
+    fail_unexpectedly,
+    giving_back,
+)
 from playground.generations.wakeup import WakeUps
 from playground.providers.client import tls_context
 
 logger = logging.getLogger("playground.worker")
 
 RECOVERY_EVERY_SECONDS = 15.0
-DATABASE_RETRY_SECONDS = 1.0
+# A database that does not answer is tried again after 0.5 s, 1 s, 2 s ... up to this.
+DATABASE_RETRY_SECONDS = 0.5
+DATABASE_RETRY_MAX_SECONDS = 10.0
 # After the grace period, how long running jobs get to go back to the queue before exit.
 GIVE_BACK_SECONDS = 10.0
 
@@ -43,6 +51,8 @@ class PoolWorker(Worker):
         self.free_slots = threading.Semaphore(concurrency)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
         self.next_recovery = 0.0
+        self.next_beat = 0.0
+        self.database_failures = 0
         self.wakeups = WakeUps()
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
@@ -71,13 +81,10 @@ class PoolWorker(Worker):
                 if task_result is not None:
                     task_result.claim(self.worker_id)
                 return task_result
-        except (OperationalError, InterfaceError) as error:
-            # Locked, at its connection limit, restarting: try again later, never die of it.
-            if not is_locked_database_exception(error):
-                logger.warning("claiming a task failed (%s); retrying", error)
-                connections.close_all()
-                time.sleep(DATABASE_RETRY_SECONDS)
-            return None
+        except DatabaseError as error:
+            if is_locked_database_exception(error):
+                return None  # SQLite busy with another writer: simply try again
+            raise
 
     def run_pooled(self, task_result: DBTaskResult) -> None:
         try:
@@ -86,30 +93,83 @@ class PoolWorker(Worker):
             connections.close_all()
             self.free_slots.release()
 
+    def job_done(self, task_result: DBTaskResult, future: Future) -> None:
+        """An error that escaped a job's thread is logged, and its job settled as failed."""
+        error = future.exception()
+        if error is None:
+            return
+        generation_id = _generation_id(task_result)
+        logger.error(
+            "task %s (generation %s) failed in its thread: %s",
+            task_result.id,
+            generation_id,
+            _one_line(error),
+            exc_info=error,
+        )
+        if generation_id is not None:
+            try:
+                fail_unexpectedly(generation_id)
+            finally:
+                connections.close_all()
+
     def recover_if_due(self) -> None:
         if time.monotonic() < self.next_recovery:
             return
         self.next_recovery = time.monotonic() + RECOVERY_EVERY_SECONDS
         try:
             recover_orphaned_jobs()
-        except (OperationalError, InterfaceError):
+        except DatabaseError as error:
+            logger.warning("recovering orphaned jobs failed (%s); will try again", _one_line(error))
+            connections.close_all()
+        except Exception:
+            # A fault of ours in recovery must not stop the worker running jobs.
             logger.exception("recovering orphaned jobs failed; will try again")
+
+    def beat_if_due(self) -> None:
+        """Keep this worker's running jobs fresh, so no other worker takes them for lost."""
+        if time.monotonic() < self.next_beat:
+            return
+        self.next_beat = time.monotonic() + HEARTBEAT_SECONDS / 2
+        beat_for_running_jobs()
 
     def run(self) -> None:
         logger.info("Worker %s running up to %d jobs at once", self.worker_id, self.concurrency)
         while self.running:
-            self.recover_if_due()
-            if not self.free_slots.acquire(timeout=self.interval):
+            holding_slot = False
+            try:
+                self.beat_if_due()
+                self.recover_if_due()
+                if not self.free_slots.acquire(timeout=self.interval):
+                    continue
+                holding_slot = True
+                close_old_connections()
+                task_result = self.claim_next()
+                self.database_failures = 0
+            except DatabaseError as error:
+                if holding_slot:
+                    self.free_slots.release()
+                self.wait_for_database(error)
                 continue
-            close_old_connections()
-            task_result = self.claim_next()
             if task_result is None:
                 self.free_slots.release()
                 self.wakeups.wait(self.interval)
                 continue
-            self.pool.submit(self.run_pooled, task_result)
+            future = self.pool.submit(self.run_pooled, task_result)
+            future.add_done_callback(lambda done, claimed=task_result: self.job_done(claimed, done))
         self.wakeups.close()
         self.stop_gracefully()
+
+    def wait_for_database(self, error: DatabaseError) -> None:
+        """Too many clients, refused, restarting: drop the broken connection and try again
+        later, backing off (with jitter, so restarted workers do not all come back at once)."""
+        self.database_failures += 1
+        ceiling = DATABASE_RETRY_SECONDS * 2 ** min(self.database_failures - 1, 16)
+        delay = min(DATABASE_RETRY_MAX_SECONDS, ceiling) * random.uniform(0.5, 1.0)
+        logger.warning("database error (%s); trying again in %.1f s", _one_line(error), delay)
+        connections.close_all()
+        deadline = time.monotonic() + delay
+        while self.running and time.monotonic() < deadline:
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
     def stop_gracefully(self) -> None:
         """Let running jobs finish within the grace period, then give the others back."""
@@ -183,8 +243,19 @@ class Command(BaseCommand):
             backend_name=DEFAULT_TASK_BACKEND_ALIAS,
             startup_delay=False,
             max_tasks=None,
-            worker_id=get_random_string(32),
+            worker_id=this_worker(),
             excluded_queue_names=[],
         )
         worker.configure_signals()
         worker.run()
+
+
+def _generation_id(task_result: DBTaskResult) -> int | None:
+    args = (task_result.args_kwargs or {}).get("args") or [None]
+    return args[0] if isinstance(args[0], int) else None
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's class and the first line of its message: connection errors can run long."""
+    first = (str(error).strip().splitlines() or [""])[0][:200]
+    return f"{type(error).__name__}: {first}"
