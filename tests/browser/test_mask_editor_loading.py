@@ -126,6 +126,9 @@ def test_a_failed_load_says_so_and_the_next_click_tries_again(page, alice, provi
 
 
 def test_upload_a_mask_is_reachable_and_opens_the_file_chooser_by_keyboard(page, alice, provider):
+    # A standing listener keeps file choosers intercepted from the start: switching it on
+    # per wait races a key pressed at once.
+    page.on("filechooser", lambda _chooser: None)
     log_in(page, "alice", "alice-password-1")
     page.set_input_files(
         "[data-reference-picker]", files=[png_file("room.png", (320, 240), "teal")]
