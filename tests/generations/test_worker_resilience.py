@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from django.db import OperationalError, connections, transaction
 from django.utils import timezone
-from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus
+from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from playground.generations import runner
 from playground.generations.management.commands import run_worker
-from playground.generations.management.commands.run_worker import PoolWorker
+from playground.generations.management.commands.run_worker import PoolWorker, pool_worker
 from playground.generations.models import Generation, pid_namespace, this_worker
 from playground.generations.recovery import _recover_crashed, recover_orphaned_jobs
 from playground.generations.tasks import enqueue_in_transaction
@@ -56,18 +56,7 @@ class WorkerThread:
     """A PoolWorker running its claim loop in a thread of the test process."""
 
     def __init__(self) -> None:
-        self.worker = PoolWorker(
-            concurrency=2,
-            grace_seconds=5,
-            queue_names=["default"],
-            interval=0.05,
-            batch=False,
-            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=this_worker(),
-            excluded_queue_names=[],
-        )
+        self.worker = pool_worker(2, 5, ["default"], 0.05)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:

@@ -203,6 +203,24 @@ class PoolWorker(Worker):
         return taken
 
 
+def pool_worker(
+    concurrency: int, grace_seconds: float, queue_names: list[str], interval: float
+) -> PoolWorker:
+    """A worker of this process's identity claiming from the default task backend."""
+    return PoolWorker(
+        concurrency=max(1, concurrency),
+        grace_seconds=max(0.0, grace_seconds),
+        queue_names=queue_names,
+        interval=interval,
+        batch=False,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=this_worker(),
+        excluded_queue_names=[],
+    )
+
+
 class Command(BaseCommand):
     help = "Run background jobs, many at once (each waits on an upstream call)."
 
@@ -234,18 +252,7 @@ class Command(BaseCommand):
     ) -> None:
         logging.getLogger("django_tasks").setLevel(logging.WARNING)
         tls_context()  # loaded now, not during the first person's job
-        worker = PoolWorker(
-            concurrency=max(1, concurrency),
-            grace_seconds=max(0.0, grace_seconds),
-            queue_names=queue_name.split(","),
-            interval=interval,
-            batch=False,
-            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=this_worker(),
-            excluded_queue_names=[],
-        )
+        worker = pool_worker(concurrency, grace_seconds, queue_name.split(","), interval)
         worker.configure_signals()
         worker.run()
 
