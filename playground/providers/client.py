@@ -1,8 +1,9 @@
 """The one place that talks to the Images API (through the official `openai` SDK).
 
-It builds a client for a provider, calls generations or edits (streaming when live previews
-are on), retries transient failures with backoff honouring Retry-After, and turns every
-failure into an UpstreamError whose message a person understands.
+It keeps one client per provider per process (shared by every job and thread), calls
+generations or edits (streaming when live previews are on), retries transient failures with
+backoff honouring Retry-After, and turns every failure into an UpstreamError whose message a
+person understands. A cancel cuts only that call's own connection.
 """
 
 import base64
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
+import httpx2
 import openai
 from django.conf import settings
 from django.db import connections
@@ -24,6 +26,13 @@ from playground.providers.addresses import PrivateAddress, check_base_url
 from playground.providers.errors import Outcome, UpstreamError, connection_error, error_from_status
 from playground.providers.models import Provider
 from playground.providers.secrets import KeyUnreadable
+from playground.providers.shared_clients import (
+    CancelHandle,
+    ClientCache,
+    cancellable,
+    key_fingerprint,
+    watch_connections,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +97,28 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def build_client(provider: Provider) -> openai.OpenAI:
+class _PerCallConnections(openai.DefaultHttpxClient):
+    """Every request opens its own connection (none is kept idle for another call), and the
+    calling thread's CancelHandle learns its socket, so a cancel cuts that call only."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            verify=tls_context(),
+            # No cap: a cap below WORKER_CONCURRENCY would queue calls inside the pool.
+            limits=httpx2.Limits(max_connections=None, max_keepalive_connections=0),
+        )
+
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        watch_connections(request.extensions)
+        return super().send(request, **kwargs)
+
+
+_shared = ClientCache[openai.OpenAI]()
+
+
+def checked_key(provider: Provider) -> str:
+    """The provider's key, once its URL passed the address check: on every call, since a key
+    may become unreadable and a host's DNS may point somewhere internal since."""
     try:
         api_key = provider.api_key
     except KeyUnreadable:
@@ -98,7 +128,6 @@ def build_client(provider: Provider) -> openai.OpenAI:
             "An admin needs to enter the key again in the admin console.",
         ) from None
     if not provider.is_offline:
-        # Checked again at call time: the host's DNS may point somewhere internal since.
         try:
             check_base_url(provider.base_url)
         except PrivateAddress as error:
@@ -112,12 +141,15 @@ def build_client(provider: Provider) -> openai.OpenAI:
             Outcome.BAD_KEY,
             f"The provider '{provider.name}' has no API key. An admin needs to add one.",
         )
+    return api_key
+
+
+def _new_client(provider: Provider, api_key: str) -> openai.OpenAI:
     common: dict[str, Any] = {
         "api_key": api_key,
         "max_retries": 0,  # retries are ours, so they honour cancellation and are counted
         "timeout": float(settings.UPSTREAM_TIMEOUT_SECONDS),
-        # Its own connections (a cancel closes them), the shared TLS context.
-        "http_client": openai.DefaultHttpxClient(verify=tls_context()),
+        "http_client": _PerCallConnections(),
     }
     if provider.kind == Provider.Kind.AZURE:
         return openai.AzureOpenAI(
@@ -126,6 +158,30 @@ def build_client(provider: Provider) -> openai.OpenAI:
             **common,
         )
     return openai.OpenAI(base_url=provider.base_url or None, **common)
+
+
+def build_client(provider: Provider) -> openai.OpenAI:
+    """A client of its own (the caller closes it), after the checks every call makes."""
+    return _new_client(provider, checked_key(provider))
+
+
+def shared_client(provider: Provider) -> openai.OpenAI:
+    """The process's client for `provider`, after the checks every call makes; a changed key,
+    URL, kind or setting builds a new one."""
+    api_key = checked_key(provider)
+    fingerprint = (
+        provider.kind,
+        provider.base_url,
+        key_fingerprint(api_key),
+        float(settings.UPSTREAM_TIMEOUT_SECONDS),
+        settings.AZURE_OPENAI_API_VERSION,
+    )
+    return _shared.get(provider.pk, fingerprint, lambda: _new_client(provider, api_key))
+
+
+def forget_shared_clients() -> None:
+    """Drop every shared client (calls in flight keep theirs); the next call builds anew."""
+    _shared.clear()
 
 
 def list_models(provider: Provider) -> list[str]:
@@ -149,12 +205,12 @@ def call_images_api(
     for attempt in range(1, max_attempts + 1):
         if hooks.on_attempt:
             hooks.on_attempt(attempt)
-        client = build_client(provider)
+        client = shared_client(provider)
         # Filled as a stream arrives, so images that completed before a failure are kept.
         arrived = UpstreamResult(images=[], usage=None)
         try:
             return _watched(
-                lambda c=client, r=arrived: _call_once(c, request, hooks, r), client, hooks, arrived
+                lambda c=client, r=arrived: _call_once(c, request, hooks, r), hooks, arrived
             )
         except UpstreamError as error:
             # Images that arrived were billed: never ask for them again.
@@ -171,8 +227,6 @@ def call_images_api(
                 delay,
             )
             _sleep_unless_cancelled(delay, hooks)
-        finally:
-            client.close()
     raise AssertionError("unreachable")
 
 
@@ -192,20 +246,19 @@ def _sleep_unless_cancelled(seconds: float, hooks: CallHooks) -> None:
 
 
 def _watched(
-    call: Callable[[], UpstreamResult],
-    client: openai.OpenAI,
-    hooks: CallHooks,
-    arrived: UpstreamResult,
+    call: Callable[[], UpstreamResult], hooks: CallHooks, arrived: UpstreamResult
 ) -> UpstreamResult:
-    """Run `call` on a helper thread so that a cancel can cut the connection while it waits.
+    """Run `call` on a helper thread so that a cancel can cut its connection while it waits.
 
     A failure or a cancel carries the images that had already arrived (`partial`)."""
     outcome: dict[str, Any] = {}
     finished = threading.Event()
+    handle = CancelHandle()
 
     def run() -> None:
         try:
-            outcome["result"] = call()
+            with cancellable(handle):
+                outcome["result"] = call()
         except BaseException as exc:
             outcome["error"] = exc
         finally:
@@ -215,7 +268,7 @@ def _watched(
     threading.Thread(target=run, name="upstream-call", daemon=True).start()
     while not finished.wait(WATCH_INTERVAL_SECONDS):
         if hooks.should_cancel and hooks.should_cancel():
-            client.close()
+            handle.cancel()  # this call's connection only: the client is shared
             finished.wait(CLOSE_WAIT_SECONDS)  # let the stream reader stop before reading it
             error = UpstreamError(Outcome.CANCELLED, "Cancelled.")
             error.partial = _arrived_copy(arrived)
