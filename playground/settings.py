@@ -16,6 +16,7 @@ from playground.accounts.email_url import (
     default_from_address,
     mail_server_from_env,
 )
+from playground.core import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -236,7 +237,8 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Local disk under MEDIA_ROOT, or a private S3 bucket when MEDIA_BUCKET is set (README).
+    "default": media_storage.default_storage(os.environ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -114,7 +114,7 @@ def read_provenance(image: Image) -> Provenance | None:
     try:
         with image.file.open("rb") as handle:
             result = read_stream(handle, CONTENT_TYPES.get(image.format))
-    except OSError:
+    except Exception:  # OSError on disk; a bucket's client raises its own errors
         # A storage hiccup is not a property of the image: report it, but do not cache it.
         logger.warning("Could not open image %s to read its provenance", image.pk, exc_info=True)
         return Provenance(readable=False, error="The stored file could not be opened.")

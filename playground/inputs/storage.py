@@ -16,9 +16,12 @@ def find_input(sha256: str) -> InputFile | None:
     return InputFile.objects.filter(sha256=sha256).first()
 
 
-def delete_files(input_file: InputFile) -> None:
+def delete_files(input_file: InputFile, keep: InputFile | None = None) -> None:
+    """Delete a row's files, except any name the `keep` row uses: on a bucket, unlike on disk,
+    two requests writing the same bytes at once can both be given the same free name."""
+    kept = {keep.file.name, keep.thumbnail.name} if keep is not None else set()
     for field_file in (input_file.file, input_file.thumbnail):
-        if field_file.name:
+        if field_file.name and field_file.name not in kept:
             field_file.storage.delete(field_file.name)
 
 
@@ -43,14 +46,17 @@ def save_staged(row: InputFile) -> tuple[InputFile, bool]:
     if row.pk is not None:
         return row, False
     if existing := find_input(row.sha256):
-        delete_files(row)
+        delete_files(row, keep=existing)
         return existing, False
     try:
         with transaction.atomic():
             row.save()
     except IntegrityError:
-        delete_files(row)
-        existing = find_input(row.sha256)
+        existing = None
+        try:
+            existing = find_input(row.sha256)
+        finally:
+            delete_files(row, keep=existing)
         if existing is None:
             raise
         return existing, False
