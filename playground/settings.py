@@ -206,13 +206,28 @@ def _pool_options() -> dict[str, int]:
 # thread of its own and Django advises against persistent connections. With DB_POOL=true web
 # processes borrow connections from a bounded pool, so a burst of requests waits for one
 # instead of opening one each; by default each request opens its own and closes it after.
-# A management command (the worker, migrate) keeps its connections for DB_CONN_MAX_AGE
-# seconds instead: the worker's job threads each hold one for a whole job, which a pool
-# smaller than its concurrency would starve. README: "Database connections".
+# The worker shares a pool of WORKER_DB_CONNECTIONS among all its jobs, whatever its
+# concurrency: a job holds none while it waits on the upstream, and borrows one briefly to
+# start, save and settle (its LISTEN connection for wake-ups comes on top). Other management
+# commands (migrate) keep their connections for DB_CONN_MAX_AGE seconds.
+# README: "Database connections".
 _RUNS_MANAGEMENT_COMMAND = Path(sys.argv[0]).name in {"manage.py", "django-admin"}
+_RUNS_WORKER = _RUNS_MANAGEMENT_COMMAND and sys.argv[1:2] == ["run_worker"]
+WORKER_DB_CONNECTIONS = env_int("WORKER_DB_CONNECTIONS", 4)
+if WORKER_DB_CONNECTIONS < 1:
+    raise ImproperlyConfigured(f"WORKER_DB_CONNECTIONS ({WORKER_DB_CONNECTIONS}) must be >= 1.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if _RUNS_MANAGEMENT_COMMAND:
+    if _RUNS_WORKER:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # what Django's pool requires
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": WORKER_DB_CONNECTIONS,
+            # Waiting longer for a free one is a database error (retried): at a burst of jobs
+            # settling at once they queue for it, in a database outage the wait ends here.
+            "timeout": 15,
+        }
+    elif _RUNS_MANAGEMENT_COMMAND:
         DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
     elif env_bool("DB_POOL", False):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = _pool_options()

@@ -19,6 +19,8 @@ from playground.generations.edit_inputs import upstream_files
 from playground.generations.models import Generation, JobDeleted, this_worker
 from playground.generations.previews import store_preview
 from playground.generations.push import job_changed
+from playground.generations.watcher import HEARTBEAT_SECONDS as HEARTBEAT_SECONDS  # recovery's
+from playground.generations.watcher import release_connection, watcher
 from playground.pricing.estimate import actual_cost
 from playground.providers.client import CallHooks, UpstreamRequest, UpstreamResult, call_images_api
 from playground.providers.errors import Outcome, UpstreamError
@@ -26,8 +28,6 @@ from playground.providers.models import Provider
 
 logger = logging.getLogger(__name__)
 
-CANCEL_CHECK_SECONDS = 1.0
-HEARTBEAT_SECONDS = 10.0
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 # Saving a result that arrived while the database does not answer: try for about a minute.
 SAVE_ATTEMPTS = 7
@@ -37,60 +37,6 @@ RENDITION_THREADS = 4
 # Set by a stopping worker once its grace period is over: running jobs stop waiting on the
 # upstream and go back to the queue for another worker (a planned stop, not a crash).
 giving_back = threading.Event()
-
-# The jobs this process is running now: the worker's heartbeat keeps only these alive, so a
-# job whose thread died goes stale and is recovered even while its worker runs on.
-_running_here: set[int] = set()
-_running_here_lock = threading.Lock()
-
-
-def jobs_running_here() -> list[int]:
-    with _running_here_lock:
-        return list(_running_here)
-
-
-def beat_for_running_jobs() -> int:
-    """Refresh the heartbeat of every job this process is running; returns how many."""
-    running = jobs_running_here()
-    if not running:
-        return 0
-    return Generation.objects.filter(
-        pk__in=running, state=Generation.State.RUNNING, worker=this_worker()
-    ).update(heartbeat_at=timezone.now())
-
-
-class JobWatch:
-    """Checks for a cancel about once a second and keeps the job's heartbeat fresh."""
-
-    def __init__(self, generation_id: int) -> None:
-        self.generation_id = generation_id
-        self.last_check = 0.0
-        self.last_beat = time.monotonic()
-
-    def should_cancel(self) -> bool:
-        if giving_back.is_set():
-            return True
-        try:
-            return self._check()
-        except DATABASE_ERRORS as error:
-            # The database is busy or restarting: keep waiting on the upstream (its result is
-            # billed either way) and check again on the next tick.
-            logger.warning("generation %s: cancel check failed (%s)", self.generation_id, error)
-            close_old_connections()
-            return False
-
-    def _check(self) -> bool:
-        now = time.monotonic()
-        if now - self.last_beat >= HEARTBEAT_SECONDS:
-            Generation.objects.filter(pk=self.generation_id).update(heartbeat_at=timezone.now())
-            self.last_beat = now
-        if now - self.last_check < CANCEL_CHECK_SECONDS:
-            return False
-        self.last_check = now
-        state = (
-            Generation.objects.filter(pk=self.generation_id).values_list("state", flat=True).first()
-        )
-        return state != Generation.State.RUNNING
 
 
 def claim(generation_id: int) -> bool:
@@ -103,8 +49,7 @@ def claim(generation_id: int) -> bool:
         worker=this_worker(),
     )
     if claimed:
-        with _running_here_lock:
-            _running_here.add(generation_id)
+        watcher.watch(generation_id)
         job_changed(generation_id)
     return bool(claimed)
 
@@ -186,24 +131,27 @@ def run_generation_job(generation_id: int) -> None:
     if giving_back.is_set():
         give_back(generation_id, from_state=Generation.State.QUEUED)  # a fresh task elsewhere
         return
-    if not claim(generation_id):
-        return  # cancelled before it started, or already taken
     try:
-        _run_claimed(Generation.objects.select_related("provider").get(pk=generation_id))
+        if not claim(generation_id):
+            return  # cancelled before it started, or already taken
+    except DATABASE_ERRORS as error:
+        # Still queued, but this task is spent: a fresh one lets a worker take it up again.
+        _put_back(generation_id, error, from_state=Generation.State.QUEUED)
+        return
+    try:
+        _run_claimed(generation_id)
     except Exception:
         # Never leave a job "running" behind an error of ours: settle it and log the cause.
         logger.exception("generation %s failed unexpectedly", generation_id)
         fail_unexpectedly(generation_id)
     finally:
-        with _running_here_lock:
-            _running_here.discard(generation_id)
+        watcher.unwatch(generation_id)
 
 
 def fail_unexpectedly(generation_id: int) -> bool:
     """Settle a running job that an error of ours cut short; False when that was impossible
     (it was not running, or the database did not answer: recovery then takes it up)."""
-    with _running_here_lock:
-        _running_here.discard(generation_id)  # no longer kept alive by this worker's heartbeat
+    watcher.unwatch(generation_id)  # no longer kept alive by this worker's heartbeat
     try:
         settled: list[bool] = []
         _retry_on_database_errors(
@@ -223,9 +171,31 @@ def fail_unexpectedly(generation_id: int) -> bool:
         return False
 
 
-def _run_claimed(generation: Generation) -> None:
-    provider = generation.provider or Provider.objects.default()
-    if provider is None:
+def _put_back(generation_id: int, error: Exception, from_state: str) -> None:
+    """A database error before the upstream call: nothing was asked or billed, so the job
+    goes back to the queue, not counted as a run."""
+    logger.warning(
+        "generation %s: database error before its upstream call (%s); back to the queue",
+        generation_id,
+        str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+    )
+    uncounted = {"runs": F("runs") - 1} if from_state == Generation.State.RUNNING else {}
+    try:
+        _retry_on_database_errors(lambda: requeue(generation_id, from_state, **uncounted))
+    except DATABASE_ERRORS as again:
+        # Recovery takes it up: a queued job gets a new task, a running one goes stale.
+        logger.error("generation %s could not go back to the queue (%s)", generation_id, again)
+
+
+def _run_claimed(generation_id: int) -> None:
+    try:
+        generation = Generation.objects.select_related("provider").get(pk=generation_id)
+        provider = generation.provider or Provider.objects.default()
+        request = upstream_request(generation) if provider is not None else None
+    except DATABASE_ERRORS as error:
+        _put_back(generation_id, error, from_state=Generation.State.RUNNING)
+        return
+    if provider is None or request is None:
         finish(
             generation.pk,
             Generation.State.FAILED,
@@ -235,9 +205,10 @@ def _run_claimed(generation: Generation) -> None:
         return
 
     started = time.monotonic()
-    request = upstream_request(generation)
+    hooks = _hooks(generation.pk)
+    release_connection()  # no connection is held while the upstream works
     try:
-        result = call_images_api(provider, request, _hooks(generation.pk))
+        result = call_images_api(provider, request, hooks)
     except UpstreamError as error:
         _settle_error(generation, error, time.monotonic() - started)
         return
@@ -351,15 +322,30 @@ def _result_fields(generation: Generation, result: UpstreamResult, seconds: floa
 
 
 def _hooks(generation_id: int) -> CallHooks:
+    stop = watcher.watch(generation_id)
     return CallHooks(
-        on_attempt=lambda attempt: Generation.objects.filter(pk=generation_id).update(
-            attempts=F("attempts") + 1
+        on_attempt=lambda attempt: _briefly(count_attempt, generation_id),
+        on_partial=lambda image_index, partial_index, data: _briefly(
+            _store_preview_quietly, generation_id, image_index, partial_index, data
         ),
-        on_partial=lambda image_index, partial_index, data: _store_preview_quietly(
-            generation_id, image_index, partial_index, data
-        ),
-        should_cancel=JobWatch(generation_id).should_cancel,
+        should_cancel=lambda: giving_back.is_set() or stop.is_set(),
     )
+
+
+def count_attempt(generation_id: int) -> None:
+    """Attempts are shown, not relied on: a database error must not cut the call short."""
+    try:
+        Generation.objects.filter(pk=generation_id).update(attempts=F("attempts") + 1)
+    except DATABASE_ERRORS as error:
+        logger.warning("generation %s: its attempt could not be counted (%s)", generation_id, error)
+
+
+def _briefly(work: Callable[..., object], *args: object) -> None:
+    """A database write while the upstream call is on its way: its connection goes back at once."""
+    try:
+        work(*args)
+    finally:
+        release_connection()
 
 
 def _store_preview_quietly(generation_id: int, image_index: int, partial: int, data: bytes) -> None:

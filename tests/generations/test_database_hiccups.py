@@ -4,6 +4,7 @@ import pytest
 from django.db import OperationalError
 
 from playground.generations import runner
+from playground.generations import watcher as watcher_module
 from playground.generations.models import Generation
 from playground.generations.runner import run_generation_job
 from tests.jobs import make_job
@@ -45,7 +46,9 @@ def test_it_keeps_waiting_on_the_upstream_when_a_cancel_check_fails(
     alice, provider, upstream, monkeypatch
 ):
     upstream.set_latency(2.5)  # several cancel checks happen while the call is on its way
-    monkeypatch.setattr(runner.JobWatch, "_check", failing_first(3, runner.JobWatch._check))
+    monkeypatch.setattr(
+        watcher_module, "cancelled_among", failing_first(3, watcher_module.cancelled_among)
+    )
     job = make_job(alice, provider)
     run_generation_job(job.pk)
     job.refresh_from_db()
@@ -65,3 +68,29 @@ def test_it_finishes_a_stream_whose_previews_cannot_be_saved(
     job.refresh_from_db()
     assert job.state == "succeeded" and job.images.count() == 1
     assert Generation.objects.get(pk=job.pk).previews.count() == 0
+
+
+def test_a_job_the_database_fails_to_load_goes_back_to_the_queue_uncounted(
+    alice, provider, upstream, monkeypatch, no_waiting
+):
+    monkeypatch.setattr(runner, "upstream_request", failing_first(1, runner.upstream_request))
+    job = make_job(alice, provider)
+    run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.runs, job.worker) == ("queued", 0, "")
+    assert job.task_id and upstream.requests == []
+    run_generation_job(job.pk)  # as its new task does
+    job.refresh_from_db()
+    assert (job.state, job.runs) == ("succeeded", 1) and len(upstream.requests) == 1
+
+
+def test_a_job_whose_claim_the_database_refuses_gets_a_new_task(
+    alice, provider, upstream, monkeypatch, no_waiting
+):
+    monkeypatch.setattr(runner, "claim", failing_first(1, runner.claim))
+    job = make_job(alice, provider)
+    Generation.objects.filter(pk=job.pk).update(task_id="spent")
+    run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.runs) == ("queued", 0) and job.task_id != "spent"
+    assert upstream.requests == []

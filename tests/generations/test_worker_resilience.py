@@ -20,6 +20,7 @@ from playground.generations.management.commands.run_worker import PoolWorker, po
 from playground.generations.models import Generation, pid_namespace, this_worker
 from playground.generations.recovery import _recover_crashed, recover_orphaned_jobs
 from playground.generations.tasks import enqueue_in_transaction
+from playground.generations.watcher import beat, watcher
 from tests.jobs import make_job
 from tests.workers import wait_for
 
@@ -85,7 +86,7 @@ def quick_retries(monkeypatch):
 def test_the_claim_loop_outlives_database_errors_and_claims_the_job_after(
     alice, provider, upstream, monkeypatch, caplog, quick_retries
 ):
-    real_claim = PoolWorker.claim_next
+    real_claim = PoolWorker.claim_ready
     errors = [
         OperationalError("sorry, too many clients already"),
         OperationalError("server closed the connection unexpectedly"),
@@ -93,13 +94,13 @@ def test_the_claim_loop_outlives_database_errors_and_claims_the_job_after(
     ]
     calls = {"n": 0}
 
-    def flaky_claim(self):  # type: ignore[no-untyped-def]
+    def flaky_claim(self, limit):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if errors:
             raise errors.pop(0)
-        return real_claim(self)
+        return real_claim(self, limit)
 
-    monkeypatch.setattr(PoolWorker, "claim_next", flaky_claim)
+    monkeypatch.setattr(PoolWorker, "claim_ready", flaky_claim)
     job = queued_job(alice, provider)
     with caplog.at_level(logging.WARNING, "playground.worker"), WorkerThread():
         assert wait_for(lambda: Generation.objects.get(pk=job.pk).is_finished)
@@ -125,7 +126,7 @@ def test_an_error_in_a_job_thread_is_logged_and_fails_the_job(
     job.refresh_from_db()
     assert (job.state, job.error_code) == ("failed", "internal_error")
     assert any("the job thread broke" in r.getMessage() for r in caplog.records)
-    assert job.pk not in runner.jobs_running_here()
+    assert job.pk not in watcher.running()
 
 
 def test_a_job_is_failed_even_when_the_database_refuses_the_first_try(
@@ -164,11 +165,7 @@ def test_a_live_worker_is_told_apart_from_another_with_the_same_host_and_pid(ali
 
 def test_a_live_job_in_this_process_is_kept_fresh_and_left_alone(alice):
     job = running_job(alice, this_worker(), heartbeat_age=30)
-    runner._running_here.add(job.pk)
-    try:
-        assert runner.beat_for_running_jobs() == 1
-    finally:
-        runner._running_here.discard(job.pk)
+    assert beat([job.pk]) == 1
     assert recover_orphaned_jobs() == 0
     assert Generation.objects.get(pk=job.pk).state == "running"
 
@@ -200,7 +197,7 @@ def test_a_recovery_that_read_the_job_before_another_requeued_it_changes_nothing
     try:
         assert not _recover_crashed(seen_before)
     finally:
-        runner._running_here.discard(job.pk)
+        watcher.unwatch(job.pk)
     job.refresh_from_db()
     assert (job.state, job.runs, job.crashes, job.worker) == ("running", 2, 1, this_worker())
 

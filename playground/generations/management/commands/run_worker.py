@@ -10,27 +10,24 @@ import random
 import signal
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DatabaseError, close_old_connections, connections
-from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django.db import DatabaseError, connections
+from django.utils import timezone
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from playground.generations.models import this_worker
 from playground.generations.recovery import recover_orphaned_jobs
-from playground.generations.runner import (
-    HEARTBEAT_SECONDS,
-    beat_for_running_jobs,
-    fail_unexpectedly,
-    giving_back,
-)
+from playground.generations.runner import fail_unexpectedly, giving_back
 from playground.generations.wakeup import WakeUps
+from playground.generations.watcher import release_connection, uses_connection_pool
 from playground.providers.client import tls_context
 
 logger = logging.getLogger("playground.worker")
@@ -41,6 +38,10 @@ DATABASE_RETRY_SECONDS = 0.5
 DATABASE_RETRY_MAX_SECONDS = 10.0
 # After the grace period, how long running jobs get to go back to the queue before exit.
 GIVE_BACK_SECONDS = 10.0
+# An idle worker polls less and less often, up to this (a queued job wakes it at once anyway).
+IDLE_POLL_MAX_SECONDS = 5.0
+# A full worker looks for a free slot (and whether it is stopping) at least this often.
+FULL_WAIT_SECONDS = 1.0
 
 
 class PoolWorker(Worker):
@@ -48,11 +49,12 @@ class PoolWorker(Worker):
         super().__init__(**kwargs)
         self.concurrency = concurrency
         self.grace_seconds = grace_seconds
-        self.free_slots = threading.Semaphore(concurrency)
+        self.busy = 0  # jobs running now
+        self.slots_changed = threading.Condition()
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
         self.next_recovery = 0.0
-        self.next_beat = 0.0
         self.database_failures = 0
+        self.poll_seconds = self.interval
         self.wakeups = WakeUps()
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
@@ -71,33 +73,63 @@ class PoolWorker(Worker):
         self.running = False
         self.wakeups.interrupted = True
 
-    def claim_next(self) -> DBTaskResult | None:
+    def claim_ready(self, limit: int) -> list[DBTaskResult]:
+        """Claim up to `limit` ready tasks in one transaction, oldest (and most urgent) first.
+
+        A plain read comes first: on SQLite the claiming transaction takes the write lock as
+        it begins, which an idle worker polling must not do. On PostgreSQL, rows another
+        worker is claiming at the same moment are skipped, not waited for.
+        """
         tasks = DBTaskResult.objects.ready().filter(
             backend_name=self.backend_name, queue_name__in=self.queue_names
         )
+        if not tasks.exists():
+            return []
         try:
             with exclusive_transaction(tasks.db):
-                task_result = tasks.get_locked()
-                if task_result is not None:
-                    task_result.claim(self.worker_id)
-                return task_result
+                claimed = list(tasks.select_for_update(skip_locked=True)[:limit])
+                self.mark_claimed(claimed)
+            return claimed
         except DatabaseError as error:
             if is_locked_database_exception(error):
-                return None  # SQLite busy with another writer: simply try again
+                return []  # SQLite busy with another writer: simply try again
             raise
+
+    def mark_claimed(self, claimed: list[DBTaskResult]) -> None:
+        """What DBTaskResult.claim does to each task, in one UPDATE per earlier-workers list
+        (nearly always one: a task claimed before is one whose worker died)."""
+        now = timezone.now()
+        by_earlier_workers: dict[tuple[str, ...], list[DBTaskResult]] = {}
+        for task_result in claimed:
+            by_earlier_workers.setdefault(tuple(task_result.worker_ids), []).append(task_result)
+        for earlier, group in by_earlier_workers.items():
+            worker_ids = [*earlier, self.worker_id]
+            DBTaskResult.objects.filter(pk__in=[task.pk for task in group]).update(
+                status=TaskResultStatus.RUNNING, started_at=now, worker_ids=worker_ids
+            )
+            for task_result in group:
+                task_result.status = TaskResultStatus.RUNNING
+                task_result.started_at = now
+                task_result.worker_ids = worker_ids
+
+    def start(self, task_result: DBTaskResult) -> None:
+        with self.slots_changed:
+            self.busy += 1
+        self.pool.submit(self.run_pooled, task_result)
 
     def run_pooled(self, task_result: DBTaskResult) -> None:
         try:
             self.run_task(task_result)
+        except Exception as error:
+            self.job_failed(task_result, error)
         finally:
-            connections.close_all()
-            self.free_slots.release()
+            connections.close_all()  # back to the pool, or closed
+            with self.slots_changed:
+                self.busy -= 1
+                self.slots_changed.notify_all()
 
-    def job_done(self, task_result: DBTaskResult, future: Future) -> None:
-        """An error that escaped a job's thread is logged, and its job settled as failed."""
-        error = future.exception()
-        if error is None:
-            return
+    def job_failed(self, task_result: DBTaskResult, error: Exception) -> None:
+        """An error that escaped a job's task is logged, and its job settled as failed."""
         generation_id = _generation_id(task_result)
         logger.error(
             "task %s (generation %s) failed in its thread: %s",
@@ -107,10 +139,7 @@ class PoolWorker(Worker):
             exc_info=error,
         )
         if generation_id is not None:
-            try:
-                fail_unexpectedly(generation_id)
-            finally:
-                connections.close_all()
+            fail_unexpectedly(generation_id)
 
     def recover_if_due(self) -> None:
         if time.monotonic() < self.next_recovery:
@@ -125,39 +154,51 @@ class PoolWorker(Worker):
             # A fault of ours in recovery must not stop the worker running jobs.
             logger.exception("recovering orphaned jobs failed; will try again")
 
-    def beat_if_due(self) -> None:
-        """Keep this worker's running jobs fresh, so no other worker takes them for lost."""
-        if time.monotonic() < self.next_beat:
-            return
-        self.next_beat = time.monotonic() + HEARTBEAT_SECONDS / 2
-        beat_for_running_jobs()
+    def free_slots(self) -> int:
+        """How many more jobs this worker can start, waiting a while for one when full."""
+        with self.slots_changed:
+            if self.busy >= self.concurrency:
+                self.slots_changed.wait(FULL_WAIT_SECONDS)
+            return self.concurrency - self.busy
 
     def run(self) -> None:
         logger.info("Worker %s running up to %d jobs at once", self.worker_id, self.concurrency)
         while self.running:
-            holding_slot = False
+            claimed: list[DBTaskResult] = []
+            free = 0
             try:
-                self.beat_if_due()
                 self.recover_if_due()
-                if not self.free_slots.acquire(timeout=self.interval):
-                    continue
-                holding_slot = True
-                close_old_connections()
-                task_result = self.claim_next()
+                free = self.free_slots()
+                if free > 0:
+                    claimed = self.claim_ready(free)
                 self.database_failures = 0
             except DatabaseError as error:
-                if holding_slot:
-                    self.free_slots.release()
                 self.wait_for_database(error)
                 continue
-            if task_result is None:
-                self.free_slots.release()
-                self.wakeups.wait(self.interval)
-                continue
-            future = self.pool.submit(self.run_pooled, task_result)
-            future.add_done_callback(lambda done, claimed=task_result: self.job_done(claimed, done))
+            finally:
+                if uses_connection_pool():
+                    release_connection()  # the pool is small: jobs use it between polls
+            for task_result in claimed:
+                self.start(task_result)
+            if free == 0 or len(claimed) == free:
+                continue  # full, or more may be ready: no waiting
+            self.wait_idle(claimed_some=bool(claimed))
         self.wakeups.close()
         self.stop_gracefully()
+
+    def wait_idle(self, claimed_some: bool) -> None:
+        """Wait for a wake-up or the next poll; each poll that finds nothing waits twice as
+        long as the last, up to IDLE_POLL_MAX_SECONDS. Work found starts over from --interval."""
+        if claimed_some:
+            self.poll_seconds = self.interval
+        started = time.monotonic()
+        self.wakeups.wait(self.poll_seconds)
+        woken = time.monotonic() - started < self.poll_seconds
+        if woken:
+            self.poll_seconds = self.interval
+        else:
+            longer = min(IDLE_POLL_MAX_SECONDS, self.poll_seconds * 2)
+            self.poll_seconds = max(self.interval, longer)
 
     def wait_for_database(self, error: DatabaseError) -> None:
         """Too many clients, refused, restarting: drop the broken connection and try again
@@ -174,33 +215,34 @@ class PoolWorker(Worker):
     def stop_gracefully(self) -> None:
         """Let running jobs finish within the grace period, then give the others back."""
         self.pool.shutdown(wait=False)
-        idle = self.wait_for_jobs(self.grace_seconds, taken=0, until_give_back=True)
-        if idle < self.concurrency:
+        running = self.wait_for_jobs(self.grace_seconds, until_give_back=True)
+        if running:
             logger.warning(
                 "%d jobs still running after %.0f s: giving them back to the queue.",
-                self.concurrency - idle,
+                running,
                 self.grace_seconds,
             )
             giving_back.set()
-            idle = self.wait_for_jobs(GIVE_BACK_SECONDS, taken=idle)
-        if idle < self.concurrency:
+            running = self.wait_for_jobs(GIVE_BACK_SECONDS)
+        if running:
             # A thread stuck beyond reach: exit anyway; recovery requeues what it held.
-            logger.error("%d jobs did not stop; exiting anyway.", self.concurrency - idle)
+            logger.error("%d jobs did not stop; exiting anyway.", running)
             logging.shutdown()
             os._exit(1)
         logger.info("Worker %s stopped.", self.worker_id)
 
-    def wait_for_jobs(self, seconds: float, taken: int, until_give_back: bool = False) -> int:
-        """Wait until every slot is free or the time is up; returns the free slots held."""
+    def wait_for_jobs(self, seconds: float, until_give_back: bool = False) -> int:
+        """Wait until no job runs or the time is up; returns how many still run."""
         deadline = time.monotonic() + seconds
-        while taken < self.concurrency:
-            if until_give_back and giving_back.is_set():
-                break  # a second signal cut the grace period short
-            if self.free_slots.acquire(timeout=0.1):
-                taken += 1
-            elif time.monotonic() >= deadline:
-                break
-        return taken
+        with self.slots_changed:
+            while self.busy:
+                if until_give_back and giving_back.is_set():
+                    break  # a second signal cut the grace period short
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.slots_changed.wait(min(0.1, left))
+            return self.busy
 
 
 def pool_worker(
@@ -230,7 +272,8 @@ class Command(BaseCommand):
             "--interval",
             type=float,
             default=1.0,
-            help="Idle poll seconds (a queued job wakes an idle worker at once anyway).",
+            help="First idle poll seconds, doubling while idle up to "
+            f"{IDLE_POLL_MAX_SECONDS:.0f} (a queued job wakes an idle worker at once anyway).",
         )
         parser.add_argument("--queue-name", default=DEFAULT_TASK_QUEUE_NAME)
         parser.add_argument(
