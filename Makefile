@@ -1,4 +1,5 @@
-# The documented commands: `make run` starts the playground, `make test` runs every test.
+# The documented commands: `make run` starts the playground, `make test` runs every test,
+# `make test-postgres` runs the pytest suite again on PostgreSQL.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
@@ -6,7 +7,7 @@ OFFLINE_API_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
 OFFLINE_API_LATENCY ?= 2
 export OFFLINE_API_PORT OFFLINE_API_LATENCY
 
-.PHONY: install run test lint format bench
+.PHONY: install run test test-postgres lint format bench
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,6 +31,11 @@ test: install
 # version takes file names), and none found fails the run rather than passing with 0 tests.
 	@ls tests/js/*.test.mjs >/dev/null 2>&1 || { echo "no JavaScript tests in tests/js/" >&2; exit 1; }
 	node --test tests/js/*.test.mjs
+
+# The whole pytest suite again, on a throwaway PostgreSQL cluster on loopback (as root it runs
+# as the `postgres` user). Fails without PostgreSQL, and on any test skipped for want of it.
+test-postgres: install
+	$(PY) -m tests.run_on_postgres tests
 
 lint: install
 	$(VENV)/bin/ruff check .

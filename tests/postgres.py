@@ -10,7 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,8 +37,11 @@ def _as_cluster_owner(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_cluster() -> Iterator[str]:
-    """Start a throwaway cluster; yields a DATABASE_URL for a database to create."""
+def postgres_cluster(settings: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Start a throwaway cluster; yields a DATABASE_URL for a database to create.
+
+    `settings` are extra server settings, e.g. {"max_connections": "20"}.
+    """
     bindir = postgres_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
@@ -50,14 +53,19 @@ def postgres_cluster() -> Iterator[str]:
         os.chown(base, owner.pw_uid, owner.pw_gid)
     data = base / "pgdata"
     port = _free_port()
+    extra = "".join(f" -c {name}={value}" for name, value in (settings or {}).items())
 
     def run(*args: str, check: bool = True) -> None:
-        subprocess.run(
+        done = subprocess.run(
             _as_cluster_owner([str(bindir / args[0]), *args[1:]]),
-            check=check,
             capture_output=True,
+            text=True,
             timeout=120,
         )
+        if check and done.returncode != 0:
+            log = base / "postgres.log"
+            server = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{args[0]} failed: {done.stderr[-2000:]}{server}")
 
     try:
         run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync")
@@ -69,7 +77,7 @@ def postgres_cluster() -> Iterator[str]:
             "-l",
             str(base / "postgres.log"),
             "-o",
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off{extra}",
             "start",
         )
         try:
@@ -78,3 +86,29 @@ def postgres_cluster() -> Iterator[str]:
             run("pg_ctl", "-D", str(data), "-m", "immediate", "stop", check=False)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# Skip reasons that start with these name the one database a test needs. A run on PostgreSQL
+# (tests/run_on_postgres.py) fails any test skipped for want of PostgreSQL.
+POSTGRESQL_ONLY = "PostgreSQL only"
+SQLITE_ONLY = "SQLite only"
+
+
+def skip_unless_postgresql(why: str) -> None:
+    """Skip the calling test unless the test database is PostgreSQL."""
+    __tracebackhide__ = True  # the skip names the test's line, not this one
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"{POSTGRESQL_ONLY} (make test-postgres): {why}")
+
+
+def skip_unless_sqlite(why: str) -> None:
+    """Skip the calling test unless the test database is SQLite."""
+    __tracebackhide__ = True  # the skip names the test's line, not this one
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip(f"{SQLITE_ONLY} (make test): {why}")

@@ -1,7 +1,7 @@
 """Database connections: a bounded pool per web process on PostgreSQL, SQLite as it was.
 
 The settings tests read the settings in a child process, as each process reads them at start.
-The pool test runs in the PostgreSQL run (tests/test_postgres.py) against the live ASGI server.
+The pool test runs in the PostgreSQL run (make test-postgres) against the live ASGI server.
 """
 
 import json
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+
+from tests.postgres import skip_unless_postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = "postgres://playground@127.0.0.1:5432/playground"
@@ -160,8 +162,7 @@ def _backends(monitor) -> set[int]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def small_pool() -> Iterator[None]:
     """This process's pool rebuilt with room for POOL_MAX connections, then as configured."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the pool is PostgreSQL's; tests/test_postgres.py runs this on it")
+    skip_unless_postgresql("the pool is PostgreSQL's")
     options = connection.settings_dict["OPTIONS"]
     configured = options.get("pool")
     connection.close()

@@ -21,18 +21,26 @@ def child_database_url() -> str:
     return f"sqlite:///{db['NAME']}"
 
 
-def start_worker(
-    log_path: Path, concurrency: int = 8, grace_seconds: float = 5.0, interval: float = 0.1
-) -> subprocess.Popen:
-    env = {
+def child_env(database_url: str | None = None) -> dict[str, str]:
+    """A child process's environment: the test run's database (or `database_url`), media and key."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "playground.settings",
-        "DATABASE_URL": child_database_url(),
+        "DATABASE_URL": database_url or child_database_url(),
         "DATA_DIR": str(Path(settings.MEDIA_ROOT).parent),
         "SECRET_KEY": settings.SECRET_KEY,
         "UPSTREAM_BACKOFF_SECONDS": "0.05",
-        "WORKER_CONCURRENCY": str(concurrency),
     }
+
+
+def start_worker(
+    log_path: Path,
+    concurrency: int = 8,
+    grace_seconds: float = 5.0,
+    interval: float = 0.1,
+    database_url: str | None = None,
+) -> subprocess.Popen:
+    env = {**child_env(database_url), "WORKER_CONCURRENCY": str(concurrency)}
     log = log_path.open("ab")
     return subprocess.Popen(
         [

@@ -1,7 +1,7 @@
 """Job progress pushed to pages: announcements after commit, fan-out by owner, the event stream.
 
 The stream tests talk HTTP to the ASGI test server (uvicorn), as a browser's EventSource does.
-They also run on PostgreSQL (LISTEN/NOTIFY) through tests/test_postgres.py.
+They also run on PostgreSQL (LISTEN/NOTIFY) in `make test-postgres`.
 """
 
 import asyncio
@@ -35,6 +35,7 @@ from playground.generations.push import (
     job_event_hub,
 )
 from playground.generations.runner import claim, finish
+from tests.postgres import skip_unless_postgresql
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -293,8 +294,7 @@ def test_a_page_hears_its_own_jobs_change_and_no_one_elses(live_server, client, 
 
 
 def test_open_streams_hold_no_database_connection(live_server, client, alice):
-    if connection.vendor != "postgresql":
-        pytest.skip("connections are counted by PostgreSQL (pg_stat_activity)")
+    skip_unless_postgresql("connections are counted by PostgreSQL (pg_stat_activity)")
     cookies = session_cookies(client, alice)
     before = _backends()
     streams = [EventStream(live_server.url, cookies) for _ in range(20)]
