@@ -74,6 +74,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self) -> None:
         started = time.monotonic()
+        # When the request came in: the latency counts from here, as a real service's would,
+        # even while this process is busy drawing other requests' pictures.
+        # (for a connection's first request, from when it was accepted: see _Server)
+        self.received_at, self.received_wall = started, time.time()
+        accepted = self.server.accepted_at.pop(self.connection, None)  # type: ignore[attr-defined]
+        if accepted is not None:  # a next request on this connection is timed from its own
+            self.received_at, self.received_wall = accepted
         self.status = 0
         self.entry: dict[str, Any] | None = None
         self.disconnect = False
@@ -179,7 +186,7 @@ class Handler(BaseHTTPRequestHandler):
             form, problem = parse(content_type, body), None
         except ApiError as error:
             form, problem = FormBody(), error
-        self.entry.update(form_summary(form, time.time()))
+        self.entry.update(form_summary(form, self.received_wall))
         if form.mask is not None:
             self.api.remember_mask(form.mask)
         self.check_auth()
@@ -194,7 +201,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             # The latency is the time to the answer: the pictures are drawn within it, as a
             # real model's work is, not after it.
-            answer_at = time.monotonic() + self.api.latency
+            answer_at = self.received_at + self.api.latency
             data = [pictures.picture_bytes(request, i) for i in range(request.n)]
             self.api.wait(answer_at - time.monotonic())
             created = int(time.time())

@@ -11,9 +11,12 @@ enable_control is set, since anyone who can reach the port could queue faults or
 """
 
 import itertools
+import queue
 import socket
 import sys
 import threading
+import time
+import weakref
 from collections import deque
 from collections.abc import Iterable
 from http.server import ThreadingHTTPServer
@@ -23,7 +26,7 @@ from playground.offline_api import payloads
 from playground.offline_api.handler import Handler, cut
 from playground.offline_api.wire import parse_fault
 
-REQUEST_LOG_SIZE = 200
+REQUEST_LOG_SIZE = 5000  # small entries (no image bytes): a long benchmark reads them all
 DEFAULT_TIMEOUT_FAULT_SECONDS = 30.0
 
 
@@ -33,6 +36,31 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
     api: "OfflineImagesAPI"
+    accepted_at: "weakref.WeakKeyDictionary[Any, tuple[float, float]]"
+
+    def server_activate(self) -> None:
+        self.accepted_at = weakref.WeakKeyDictionary()
+        # Starting a connection's thread waits for that thread to run, which in a process
+        # busy drawing can take milliseconds: a thread of its own starts them, so the
+        # accepting loop takes a burst of connections at once.
+        self._to_start: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
+        threading.Thread(target=self._start_handlers, name="start-handlers", daemon=True).start()
+        super().server_activate()
+
+    def _start_handlers(self) -> None:
+        while True:
+            request, client_address = self._to_start.get()
+            try:
+                super().process_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+                self.shutdown_request(request)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Stamped in the accepting thread: the connection's first request is timed from here,
+        # before its own thread waits for a turn in a process busy drawing other pictures.
+        self.accepted_at[request] = (time.monotonic(), time.time())
+        self._to_start.put((request, client_address))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-answer (a cancelled job) is routine, not a traceback.

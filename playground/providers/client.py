@@ -203,14 +203,15 @@ def call_images_api(
     hooks = hooks or CallHooks()
     max_attempts = max(1, settings.UPSTREAM_MAX_ATTEMPTS)
     for attempt in range(1, max_attempts + 1):
-        if hooks.on_attempt:
-            hooks.on_attempt(attempt)
         client = shared_client(provider)
         # Filled as a stream arrives, so images that completed before a failure are kept.
         arrived = UpstreamResult(images=[], usage=None)
         try:
             return _watched(
-                lambda c=client, r=arrived: _call_once(c, request, hooks, r), hooks, arrived
+                lambda c=client, r=arrived: _call_once(c, request, hooks, r),
+                hooks,
+                arrived,
+                started=lambda n=attempt: hooks.on_attempt(n) if hooks.on_attempt else None,
             )
         except UpstreamError as error:
             # Images that arrived were billed: never ask for them again.
@@ -246,11 +247,16 @@ def _sleep_unless_cancelled(seconds: float, hooks: CallHooks) -> None:
 
 
 def _watched(
-    call: Callable[[], UpstreamResult], hooks: CallHooks, arrived: UpstreamResult
+    call: Callable[[], UpstreamResult],
+    hooks: CallHooks,
+    arrived: UpstreamResult,
+    started: Callable[[], None] = lambda: None,
 ) -> UpstreamResult:
     """Run `call` on a helper thread so that a cancel can cut its connection while it waits.
 
-    A failure or a cancel carries the images that had already arrived (`partial`)."""
+    `started` runs once the call is on its way, so that its bookkeeping (a database write,
+    which may queue behind others) never delays the request. A failure or a cancel carries
+    the images that had already arrived (`partial`)."""
     outcome: dict[str, Any] = {}
     finished = threading.Event()
     handle = CancelHandle()
@@ -266,6 +272,10 @@ def _watched(
             finished.set()
 
     threading.Thread(target=run, name="upstream-call", daemon=True).start()
+    try:
+        started()
+    except Exception:
+        logger.exception("bookkeeping at the start of an upstream call failed")
     while not finished.wait(WATCH_INTERVAL_SECONDS):
         if hooks.should_cancel and hooks.should_cancel():
             handle.cancel()  # this call's connection only: the client is shared
