@@ -275,6 +275,8 @@ TASKS = {
 }
 # Jobs running at once in one worker process; each waits on one upstream call.
 WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 32)
+# glibc malloc arenas in a worker process (0: glibc's default); see run_worker.
+WORKER_MALLOC_ARENAS = env_int("WORKER_MALLOC_ARENAS", 2)
 # Where workers on this machine listen for "a job was queued" (SQLite; PostgreSQL uses NOTIFY).
 WAKEUP_DIR = Path(env_str("WAKEUP_DIR", str(DATA_DIR / "run")))
 # On SIGTERM a worker stops claiming jobs and lets running ones finish for this long, then

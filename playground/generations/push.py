@@ -70,6 +70,34 @@ def job_changed(generation_id: int) -> None:
     transaction.on_commit(lambda: _publish(generation_id))
 
 
+def jobs_started(generation_ids: list[int]) -> None:
+    """Announce jobs a worker started together, with one read once they have committed."""
+    if generation_ids:
+        transaction.on_commit(lambda: _publish_started(list(generation_ids)))
+
+
+def _publish_started(generation_ids: list[int]) -> None:
+    try:
+        rows = (
+            Generation.objects.filter(pk__in=generation_ids, state__in=Generation.UNFINISHED_STATES)
+            .annotate(preview_count=Count("previews"))
+            .values_list("pk", "owner_id", "state", "preview_count")
+        )
+        for generation_id, owner_id, state, preview_count in rows:
+            message = f"{owner_id} {generation_id} {revision(state, preview_count)}"
+            _notify(message)
+    except DatabaseError as error:
+        logger.warning("jobs %s: their start could not be announced (%s)", generation_ids, error)
+
+
+def _notify(message: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, message])
+    else:
+        _send_to_web_processes(message.encode())
+
+
 def _publish(generation_id: int) -> None:
     try:
         row = (
@@ -86,11 +114,7 @@ def _publish(generation_id: int) -> None:
             image_ids = Image.objects.filter(generation_id=generation_id).order_by("index")
             if ids := ",".join(str(pk) for pk in image_ids.values_list("pk", flat=True)):
                 message += f" {ids}"
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, message])
-        else:
-            _send_to_web_processes(message.encode())
+        _notify(message)
     except DatabaseError as error:
         logger.warning("job %s: its change could not be announced (%s)", generation_id, error)
 

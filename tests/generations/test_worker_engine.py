@@ -23,6 +23,13 @@ from tests.workers import start_worker, stop_worker, wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def nothing_watched_from_earlier_tests() -> None:
+    """The watcher is this process's: jobs earlier tests left to it are not these tests'."""
+    for generation_id in watcher.running():
+        watcher.unwatch(generation_id)
+
+
 class Statements:
     """Every SQL statement run in this process, by the name of the thread that ran it."""
 

@@ -4,6 +4,8 @@ django-tasks-db's own `db_worker` runs one task at a time; an upstream image cal
 minutes, so this runs the same claim-and-run steps of its Worker on a pool of threads.
 """
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import random
@@ -25,7 +27,12 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from playground.generations.models import this_worker
 from playground.generations.recovery import recover_orphaned_jobs
-from playground.generations.runner import fail_unexpectedly, giving_back
+from playground.generations.runner import (
+    batch_committed,
+    claim_batch,
+    fail_unexpectedly,
+    giving_back,
+)
 from playground.generations.wakeup import WakeUps
 from playground.generations.watcher import release_connection, uses_connection_pool
 from playground.providers.client import tls_context
@@ -89,6 +96,9 @@ class PoolWorker(Worker):
             with exclusive_transaction(tasks.db):
                 claimed = list(tasks.select_for_update(skip_locked=True)[:limit])
                 self.mark_claimed(claimed)
+                # Their jobs marked running in the same transaction, not one write per thread.
+                started = claim_batch([i for i in map(_generation_id, claimed) if i is not None])
+            batch_committed(started)
             return claimed
         except DatabaseError as error:
             if is_locked_database_exception(error):
@@ -294,10 +304,34 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         logging.getLogger("django_tasks").setLevel(logging.WARNING)
+        limit_malloc_arenas(settings.WORKER_MALLOC_ARENAS)
         tls_context()  # loaded now, not during the first person's job
         worker = pool_worker(concurrency, grace_seconds, queue_name.split(","), interval)
         worker.configure_signals()
         worker.run()
+
+
+# glibc's mallopt option for the most malloc arenas a process may create.
+M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(arenas: int) -> None:
+    """Cap glibc's malloc arenas before the job threads start (0 leaves glibc's default).
+
+    By default glibc gives busy threads arenas of their own, up to 8 per core, and an arena
+    keeps the memory it freed: with hundreds of job threads decoding images the worker's
+    memory then ratchets up job after job. Two arenas keep it flat at little cost, as the
+    threads mostly wait on the network. Other C libraries are left as they are."""
+    if arenas <= 0:
+        return
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        mallopt = getattr(libc, "mallopt", None)
+    except OSError:
+        mallopt = None
+    if mallopt is None or not mallopt(M_ARENA_MAX, arenas):
+        logger.info("malloc arenas not limited (not glibc)")
 
 
 def _generation_id(task_result: DBTaskResult) -> int | None:
