@@ -530,6 +530,10 @@ class JobResult:
     settle: float  # finished_at - created_at
     since_sent: float | None  # finished_at - the POST sent
     error: str
+    start_delay: float = float("nan")  # started_at - created_at
+    after_upstream: float = float("nan")  # finished_at - started_at - upstream_seconds
+    created: float = float("nan")  # created_at, epoch seconds
+    upstream_seconds: float = float("nan")
 
 
 def job_results(stack: Stack, tag: str, sent: dict[str, float]) -> list[JobResult]:
@@ -543,7 +547,14 @@ def job_results(stack: Stack, tag: str, sent: dict[str, float]) -> list[JobResul
     from playground.generations.models import Generation
 
     rows = Generation.objects.filter(prompt__startswith=f"bench {tag} ").values(
-        "prompt", "state", "runs", "created_at", "finished_at", "error_message"
+        "prompt",
+        "state",
+        "runs",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "upstream_seconds",
+        "error_message",
     )
     results = []
     for row in rows:
@@ -557,10 +568,19 @@ def job_results(stack: Stack, tag: str, sent: dict[str, float]) -> list[JobResul
                 settle=finished - row["created_at"].timestamp(),
                 since_sent=finished - submitted if submitted else None,
                 error=row["error_message"],
+                start_delay=_seconds_between(row["created_at"], row["started_at"]),
+                after_upstream=_seconds_between(row["started_at"], row["finished_at"])
+                - (row["upstream_seconds"] or 0.0),
+                created=row["created_at"].timestamp(),
+                upstream_seconds=row["upstream_seconds"] or float("nan"),
             )
         )
     connections.close_all()
     return results
+
+
+def _seconds_between(start: Any, end: Any) -> float:
+    return end.timestamp() - start.timestamp() if start and end else float("nan")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -630,6 +650,22 @@ def report_jobs(
     )
     states = Counter(r.state for r in results)
     report.line(f"states: {dict(states)}", set(states) == {"succeeded"})
+    arrived = {str(c["params"].get("prompt")): float(c["time"]) for c in calls}
+    for label, values in (
+        ("started after created", [r.start_delay for r in results]),
+        (
+            "upstream request arrived after created",
+            [arrived.get(r.prompt, float("nan")) - r.created for r in results],
+        ),
+        ("upstream call as the worker timed it", [r.upstream_seconds for r in results]),
+        ("settled after the upstream answered", [r.after_upstream for r in results]),
+    ):
+        known = [v for v in values if not math.isnan(v)]
+        if known:
+            report.line(
+                f"  {label}: max {max(known):.1f} / p50 {percentile(known, 0.5):.1f} / "
+                f"p95 {percentile(known, 0.95):.1f} s"
+            )
     for failure in sorted({r.error[:160] for r in results if r.state != "succeeded"})[:3]:
         report.line(f"  not succeeded: {failure}")
     if options.postgres:
