@@ -802,9 +802,14 @@ def serve(options: Options) -> bool:
         for port in scale.web_ports:
             progress(f"web process: http://127.0.0.1:{port}/")
         progress(f"sign in as {username} / {password}; Ctrl-C stops everything")
+        # A process that stops (one killed to try recovery) is reported; the rest run on.
+        reported: set[str] = set()
         while True:
             time.sleep(1)
-            check_alive(scale.stack)
+            for name, process in scale.stack.processes.items():
+                if process.poll() is not None and name not in reported:
+                    reported.add(name)
+                    progress(f"{name} exited with {process.returncode}")
 
 
 def terminate(signum: int, frame: object) -> None:
