@@ -183,22 +183,24 @@ def start_services(stack: Stack) -> None:
         ],
     )
     start_process(stack, "worker", [sys.executable, "manage.py", "run_worker"])
-    start_process(
-        stack,
-        "offline",
-        [
-            sys.executable,
-            "manage.py",
-            "offline_images_api",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(stack.api_port),
-            "--latency",
-            f"{UPSTREAM_LATENCY:g}",
-            "--control",  # bench_open_pages.py sets the latency through /_control/faults
-        ],
-    )
+    # --control: bench_open_pages.py sets the latency through /_control/faults
+    start_process(stack, "offline", stand_in_argv(stack.api_port, UPSTREAM_LATENCY))
+
+
+def stand_in_argv(port: int, latency: float) -> list[str]:
+    """The offline stand-in on loopback with its control endpoints (and request log) on."""
+    return [
+        sys.executable,
+        "manage.py",
+        "offline_images_api",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--latency",
+        f"{latency:g}",
+        "--control",
+    ]
 
 
 def check_alive(stack: Stack) -> None:

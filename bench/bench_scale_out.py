@@ -71,6 +71,7 @@ from bench_jobs import (
     progress,
     read_credentials,
     stack_env,
+    stand_in_argv,
     stop_processes,
     wait_healthy,
 )
@@ -214,24 +215,9 @@ def start_scale_out(stack: Stack, options: Options) -> ScaleOut:
     """The compose design as processes: the stand-in, web processes and workers."""
     web_ports = [stack.web_port] + [free_port() for _ in range(options.web - 1)]
     scale = ScaleOut(stack, web_ports)
-    start(
-        stack,
-        "offline",
-        [
-            sys.executable,
-            "manage.py",
-            "offline_images_api",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(stack.api_port),
-            "--latency",
-            f"{options.latency:g}",
-            "--control",  # its request log tells the calls in flight
-            "--quiet",
-        ],
-        {},
-    )
+    # Its request log tells the calls in flight.
+    argv = [*stand_in_argv(stack.api_port, options.latency), "--quiet"]
+    start(stack, "offline", argv, {})
     web_env = WEB_POOL if options.postgres else {}
     for number, port in enumerate(web_ports, 1):
         start(stack, f"web-{number}", web_command(port), web_env)

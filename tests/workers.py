@@ -3,11 +3,12 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,3 +77,29 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05) -> bool: 
             return True
         time.sleep(interval)
     return False
+
+
+class WorkerThread:
+    """A PoolWorker running its claim loop in a thread of the test process."""
+
+    def __init__(self, concurrency: int = 2, interval: float = 0.05) -> None:
+        from playground.generations.management.commands.run_worker import pool_worker
+
+        self.worker = pool_worker(concurrency, 5, ["default"], interval)
+        self.thread = threading.Thread(target=self._run, name="claim-loop", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.worker.run()
+        finally:
+            connections.close_all()
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        self.thread.start()
+        return self.worker
+
+    def __exit__(self, *exc: object) -> None:
+        self.worker.running = False
+        self.worker.wakeups.interrupted = True
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive()

@@ -240,6 +240,11 @@ def _run_claimed(generation_id: int) -> None:
     except DATABASE_ERRORS as error:
         _put_back(generation_id, error, from_state=Generation.State.RUNNING)
         return
+    if generation.state != Generation.State.RUNNING or generation.worker != this_worker():
+        # Cancelled (or taken over) between its claim in a batch and this thread starting.
+        if request is not None:
+            request.close()
+        return
     if provider is None or request is None:
         finish(
             generation.pk,

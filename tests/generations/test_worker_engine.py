@@ -8,17 +8,16 @@ import time
 from collections import Counter
 
 import pytest
-from django.db import OperationalError, connection, connections, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.backends import utils as db_utils
 
 from playground.generations import watcher as watcher_module
-from playground.generations.management.commands.run_worker import PoolWorker, pool_worker
 from playground.generations.models import Generation
 from playground.generations.tasks import enqueue_in_transaction
 from playground.generations.watcher import watcher
 from tests.jobs import make_job
 from tests.postgres import skip_unless_postgresql
-from tests.workers import start_worker, stop_worker, wait_for
+from tests.workers import WorkerThread, start_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,30 +71,6 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
     return counted
 
 
-class WorkerThread:
-    """A PoolWorker running its claim loop in a thread of the test process."""
-
-    def __init__(self, concurrency: int) -> None:
-        self.worker = pool_worker(concurrency, 5, ["default"], 0.1)
-        self.thread = threading.Thread(target=self._run, name="claim-loop", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.worker.run()
-        finally:
-            connections.close_all()
-
-    def __enter__(self) -> PoolWorker:
-        self.thread.start()
-        return self.worker
-
-    def __exit__(self, *exc: object) -> None:
-        self.worker.running = False
-        self.worker.wakeups.interrupted = True
-        self.thread.join(timeout=60)
-        assert not self.thread.is_alive()
-
-
 def queue_jobs(owner, provider, count: int) -> list[Generation]:  # type: ignore[no-untyped-def]
     jobs = []
     with transaction.atomic():
@@ -113,7 +88,7 @@ def states(jobs: list[Generation]) -> Counter[str]:
 
 
 def test_an_idle_worker_makes_under_one_statement_a_second(statements, provider):
-    with WorkerThread(concurrency=50):
+    with WorkerThread(concurrency=50, interval=0.1):
         time.sleep(6)  # its polls grow apart while nothing is queued
         idle = statements.during(10)
     assert sum(idle.values()) < 10, idle
@@ -121,7 +96,7 @@ def test_an_idle_worker_makes_under_one_statement_a_second(statements, provider)
 
 def test_a_queued_job_still_wakes_an_idle_worker_at_once(statements, alice, provider, upstream):
     upstream.set_latency(0)
-    with WorkerThread(concurrency=4):
+    with WorkerThread(concurrency=4, interval=0.1):
         time.sleep(6)  # polling every few seconds by now
         queued = time.monotonic()
         (job,) = queue_jobs(alice, provider, 1)
@@ -134,7 +109,7 @@ def test_a_queued_job_still_wakes_an_idle_worker_at_once(statements, alice, prov
 def test_running_jobs_cost_one_watcher_query_a_second_in_all(statements, alice, provider, upstream):
     upstream.set_latency(8)
     jobs = queue_jobs(alice, provider, 20)
-    with WorkerThread(concurrency=20):
+    with WorkerThread(concurrency=20, interval=0.1):
         assert wait_for(lambda: len(upstream.requests) == 20, timeout=15)
         waiting = statements.during(4)
         assert wait_for(lambda: states(jobs) == {"succeeded": 20}, timeout=30)
@@ -148,7 +123,7 @@ def test_running_jobs_cost_one_watcher_query_a_second_in_all(statements, alice, 
 def test_a_cancel_is_noticed_within_two_seconds(alice, provider, upstream):
     upstream.set_latency(30)
     (job,) = queue_jobs(alice, provider, 1)
-    with WorkerThread(concurrency=4):
+    with WorkerThread(concurrency=4, interval=0.1):
         assert wait_for(lambda: len(upstream.requests) == 1, timeout=10)
         time.sleep(1.2)  # well into the upstream call
         cancelled = time.monotonic()
@@ -165,7 +140,7 @@ def test_queued_jobs_are_claimed_in_batches_and_start_together(
 ):
     upstream.set_latency(3)
     jobs = queue_jobs(alice, provider, 40)
-    with WorkerThread(concurrency=40):
+    with WorkerThread(concurrency=40, interval=0.1):
         assert wait_for(lambda: states(jobs) == {"succeeded": 40}, timeout=40)
     delays = [
         (job.started_at - job.created_at).total_seconds()
@@ -218,7 +193,7 @@ def test_a_worker_process_holds_no_more_connections_than_its_pool(
 def test_two_workers_claiming_side_by_side_run_each_job_once(alice, provider, upstream):
     upstream.set_latency(0.5)
     jobs = queue_jobs(alice, provider, 30)
-    with WorkerThread(concurrency=10), WorkerThread(concurrency=10):
+    with WorkerThread(concurrency=10, interval=0.1), WorkerThread(concurrency=10, interval=0.1):
         assert wait_for(lambda: states(jobs) == {"succeeded": 30}, timeout=60)
     assert len(upstream.requests) == 30
     assert set(
@@ -240,7 +215,7 @@ def test_the_watcher_outlives_its_own_errors_and_still_notices_a_cancel(
     monkeypatch.setattr(watcher_module, "cancelled_among", failing_first)
     upstream.set_latency(30)
     (job,) = queue_jobs(alice, provider, 1)
-    with caplog.at_level(logging.WARNING, "playground.generations.watcher"), WorkerThread(4):
+    with caplog.at_level(logging.WARNING, "playground.generations.watcher"), WorkerThread(4, 0.1):
         assert wait_for(lambda: len(upstream.requests) == 1, timeout=10)
         assert wait_for(lambda: not failures, timeout=5)
         assert Generation.objects.get(pk=job.pk).cancel()
@@ -248,3 +223,18 @@ def test_the_watcher_outlives_its_own_errors_and_still_notices_a_cancel(
     assert Generation.objects.get(pk=job.pk).state == "cancelled"
     logged = " ".join(record.getMessage() for record in caplog.records)
     assert "failed; will try again" in logged and "server closed" in logged
+
+
+def test_a_job_cancelled_after_its_batch_claim_makes_no_upstream_call(alice, provider, upstream):
+    from playground.generations.runner import batch_committed, claim_batch, run_generation_job
+
+    (job,) = queue_jobs(alice, provider, 1)
+    with transaction.atomic():
+        claimed = claim_batch([job.pk])
+    batch_committed(claimed)
+    assert claimed == [job.pk] and states([job]) == {"running": 1}
+    assert Generation.objects.get(pk=job.pk).cancel()  # before its thread gets going
+    run_generation_job(job.pk)
+    assert upstream.requests == []
+    assert states([job]) == {"cancelled": 1}
+    assert job.pk not in watcher.running()

@@ -16,13 +16,13 @@ from django_tasks_db.models import DBTaskResult
 
 from playground.generations import runner
 from playground.generations.management.commands import run_worker
-from playground.generations.management.commands.run_worker import PoolWorker, pool_worker
+from playground.generations.management.commands.run_worker import PoolWorker
 from playground.generations.models import Generation, pid_namespace, this_worker
 from playground.generations.recovery import _recover_crashed, recover_orphaned_jobs
 from playground.generations.tasks import enqueue_in_transaction
 from playground.generations.watcher import beat, watcher
 from tests.jobs import make_job
-from tests.workers import wait_for
+from tests.workers import WorkerThread, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,30 +51,6 @@ def dead_worker() -> str:
         os._exit(0)
     os.waitpid(pid, 0)
     return f"{uuid.uuid4().hex} {socket.gethostname()}:{pid} {pid_namespace()}:12345"
-
-
-class WorkerThread:
-    """A PoolWorker running its claim loop in a thread of the test process."""
-
-    def __init__(self) -> None:
-        self.worker = pool_worker(2, 5, ["default"], 0.05)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.worker.run()
-        finally:
-            connections.close_all()
-
-    def __enter__(self) -> PoolWorker:
-        self.thread.start()
-        return self.worker
-
-    def __exit__(self, *exc: object) -> None:
-        self.worker.running = False
-        self.worker.wakeups.interrupted = True
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive()
 
 
 @pytest.fixture
