@@ -40,8 +40,9 @@ def start_worker(
     grace_seconds: float = 5.0,
     interval: float = 0.1,
     database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
-    env = {**child_env(database_url), "WORKER_CONCURRENCY": str(concurrency)}
+    env = {**child_env(database_url), "WORKER_CONCURRENCY": str(concurrency), **(extra_env or {})}
     log = log_path.open("ab")
     return subprocess.Popen(
         [

@@ -83,9 +83,20 @@ def _publish_started(generation_ids: list[int]) -> None:
             .annotate(preview_count=Count("previews"))
             .values_list("pk", "owner_id", "state", "preview_count")
         )
-        for generation_id, owner_id, state, preview_count in rows:
-            message = f"{owner_id} {generation_id} {revision(state, preview_count)}"
-            _notify(message)
+        messages = [
+            f"{owner_id} {generation_id} {revision(state, preview_count)}"
+            for generation_id, owner_id, state, preview_count in rows
+        ]
+        if connection.vendor == "postgresql":
+            if messages:  # all in one statement
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_notify(%s, message) FROM unnest(%s::text[]) AS message",
+                        [CHANNEL, messages],
+                    )
+        else:
+            for message in messages:
+                _send_to_web_processes(message.encode())
     except DatabaseError as error:
         logger.warning("jobs %s: their start could not be announced (%s)", generation_ids, error)
 

@@ -111,6 +111,9 @@ def test_running_jobs_cost_one_watcher_query_a_second_in_all(statements, alice, 
     jobs = queue_jobs(alice, provider, 20)
     with WorkerThread(concurrency=20, interval=0.1):
         assert wait_for(lambda: len(upstream.requests) == 20, timeout=15)
+        # Each attempt is counted while its request travels: wait for those writes too.
+        counted = Generation.objects.filter(pk__in=[job.pk for job in jobs], attempts=1)
+        assert wait_for(lambda: counted.count() == 20, timeout=15)
         waiting = statements.during(4)
         assert wait_for(lambda: states(jobs) == {"succeeded": 20}, timeout=30)
     # Per job, a check a second would be 80 statements; the watcher makes about 4, plus one
@@ -153,10 +156,9 @@ def test_queued_jobs_are_claimed_in_batches_and_start_together(
 
 
 def test_a_worker_process_holds_no_more_connections_than_its_pool(
-    alice, provider, upstream, tmp_path, monkeypatch
+    alice, provider, upstream, tmp_path
 ):
     skip_unless_postgresql("connections are counted in pg_stat_activity")
-    monkeypatch.setenv("WORKER_DB_CONNECTIONS", "3")
     upstream.set_latency(5)
     jobs = queue_jobs(alice, provider, 50)
     log = tmp_path / "worker.log"
@@ -166,14 +168,17 @@ def test_a_worker_process_holds_no_more_connections_than_its_pool(
         ours = cursor.fetchone()[0]
     most_connections = 0
     most_running = 0
-    worker = start_worker(log, concurrency=50)
+    # Its own name on its connections: the test process's threads may hold some of their own.
+    name_env = {"WORKER_DB_CONNECTIONS": "3", "PGAPPNAME": "worker-under-test"}
+    worker = start_worker(log, concurrency=50, extra_env=name_env)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
-                    [name, ours],
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> %s AND application_name = %s",
+                    [name, ours, "worker-under-test"],
                 )
                 most_connections = max(most_connections, cursor.fetchone()[0])
             seen = states(jobs)
