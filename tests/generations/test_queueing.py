@@ -15,6 +15,7 @@ from playground.gallery.models import Image
 from playground.generations import runner
 from playground.generations.models import Generation, Preview
 from playground.generations.runner import run_generation_job
+from playground.generations.watcher import watcher
 from playground.inputs.models import InputFile
 from playground.pricing.spend import budget_status
 from tests.generations.test_edits import FORM as EDIT_FORM
@@ -119,7 +120,7 @@ def test_it_counts_the_images_that_arrived_before_a_cancel(logged_in, alice, ups
 def test_it_keeps_and_counts_a_streamed_image_that_completed_before_a_cancel(
     logged_in, alice, upstream
 ):
-    upstream.set_latency(4)  # two images, one preview each: an event every second
+    upstream.set_latency(8)  # two images, one preview each: an event every two seconds
     data = {**FORM_FIELDS, "n": "2", "partial_images": "1"}
     assert logged_in.post("/generations/", data).status_code == 302
     job = Generation.objects.get()
@@ -129,6 +130,9 @@ def test_it_keeps_and_counts_a_streamed_image_that_completed_before_a_cancel(
         # A preview of the second image means the first one has completed.
         assert wait_for(lambda: Preview.objects.filter(image_index=1).exists(), timeout=15)
         assert logged_in.post(f"/generations/{job.pk}/cancel/").status_code == 302
+        # The watcher's round, run now rather than up to a second later, while the second
+        # image is still on its way: a busy machine must not let it arrive first.
+        watcher.check()
     finally:
         thread.join(timeout=30)
     assert not thread.is_alive()
