@@ -515,6 +515,7 @@ class JobResult:
     runs: int
     settle: float  # finished_at - created_at
     since_sent: float | None  # finished_at - the POST sent
+    sent: float | None  # when its POST was sent, epoch seconds
     error: str
     start_delay: float = float("nan")  # started_at - created_at
     after_upstream: float = float("nan")  # finished_at - started_at - upstream_seconds
@@ -553,6 +554,7 @@ def job_results(stack: Stack, tag: str, sent: dict[str, float]) -> list[JobResul
                 runs=row["runs"],
                 settle=finished - row["created_at"].timestamp(),
                 since_sent=finished - submitted if submitted else None,
+                sent=submitted,
                 error=row["error_message"],
                 start_delay=_seconds_between(row["created_at"], row["started_at"]),
                 after_upstream=_seconds_between(row["started_at"], row["finished_at"])
@@ -563,6 +565,10 @@ def job_results(stack: Stack, tag: str, sent: dict[str, float]) -> list[JobResul
         )
     connections.close_all()
     return results
+
+
+def _with_sent(results: list[JobResult]) -> list[tuple[JobResult, float]]:
+    return [(r, r.sent) for r in results if r.sent is not None]
 
 
 def _seconds_between(start: Any, end: Any) -> float:
@@ -638,6 +644,7 @@ def report_jobs(
     report.line(f"states: {dict(states)}", set(states) == {"succeeded"})
     arrived = {str(c["params"].get("prompt")): float(c["time"]) for c in calls}
     for label, values in (
+        ("created after its POST was sent", [r.created - sent for r, sent in _with_sent(results)]),
         ("started after created", [r.start_delay for r in results]),
         (
             "upstream request arrived after created",

@@ -179,6 +179,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "playground.core.sqlite"  # threads take turns to write
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -322,7 +323,7 @@ if _DATA_DIR_WAS_OPEN:  # once, for a data directory from before: tighten what i
     deployment.private_tree(DATA_DIR, keep_readable=(STATIC_ROOT,))
 deployment.private_directory(MEDIA_ROOT)
 deployment.private_directory(WAKEUP_DIR)  # the workers' wake-up sockets
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "playground.core.sqlite":
     deployment.private_sqlite_file(Path(DATABASES["default"]["NAME"]))
 
 # -- HTTPS and the secure defaults (`manage.py check --deploy` is clean with an https SITE_URL).

@@ -54,7 +54,7 @@ def settings_in_child(tmp_path: Path, env: dict[str, str], command: str = "web")
 
 def test_sqlite_keeps_its_settings_and_gets_no_pool(tmp_path: Path) -> None:
     database = settings_in_child(tmp_path, {})
-    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["ENGINE"] == "playground.core.sqlite"
     assert database["NAME"] == str(tmp_path / "playground.sqlite3")
     assert database["OPTIONS"] == {
         "transaction_mode": "IMMEDIATE",

@@ -1,4 +1,4 @@
-"""Storing upstream images: original bytes untouched, a WebP thumbnail derived separately."""
+"""Storing upstream images: original bytes untouched, smaller renditions derived separately."""
 
 import hashlib
 import io
@@ -27,16 +27,29 @@ PIL_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 
 
 @dataclass(frozen=True)
-class Renditions:
-    """What is derived from an upstream image before it is stored: its facts and renditions."""
+class ImageFacts:
+    """What an image's header tells without decoding it."""
 
     image_format: str
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class Renditions(ImageFacts):
+    """What is derived from an upstream image by decoding it: its smaller renditions."""
+
     thumbnail: bytes
     display: bytes
     display_name: str  # display.jpg or display.webp: its type goes by its name
     thumbnail_2x: bytes = b""
+
+
+def read_facts(data: bytes) -> ImageFacts:
+    """Format and size from the header alone; raises on what Pillow cannot identify."""
+    with PILImage.open(io.BytesIO(data)) as picture:
+        image_format = PIL_FORMATS.get(picture.format or "", (picture.format or "bin").lower())
+        return ImageFacts(image_format, *picture.size)
 
 
 def _webp(picture: PILImage.Image, quality: int, method: int) -> bytes:
@@ -54,6 +67,13 @@ def webp_thumbnail(
     with PILImage.open(io.BytesIO(data)) as picture:
         picture.thumbnail((edge, edge))
         return _webp(picture, quality, method)
+
+
+def thumbnail_of_original(image: Image) -> bytes:
+    """A grid thumbnail made from the stored original, for the moment before its own exists;
+    quick to make and not kept."""
+    with image.file.open("rb") as original:
+        return webp_thumbnail(original.read(), THUMBNAIL_EDGE, THUMBNAIL_QUALITY, method=0)
 
 
 def make_renditions(data: bytes) -> Renditions:
@@ -109,13 +129,38 @@ def store_image(
 ) -> Image:
     """Save one upstream image and its renditions; on any failure leave no file or row behind."""
     made = renditions or make_renditions(data)
+    return _store(generation, index, data, revised_prompt, created_at, made, made)
+
+
+def store_original(
+    generation: Generation,
+    index: int,
+    data: bytes,
+    revised_prompt: str | None = None,
+    created_at: datetime | None = None,
+) -> Image:
+    """Save one upstream image as it came, without decoding it, so that its job can settle at
+    once; `store_renditions` adds the renditions after, and until then the views serve the
+    original in their place. On any failure leave no file or row behind."""
+    return _store(generation, index, data, revised_prompt, created_at, read_facts(data), None)
+
+
+def _store(
+    generation: Generation,
+    index: int,
+    data: bytes,
+    revised_prompt: str | None,
+    created_at: datetime | None,
+    facts: ImageFacts,
+    renditions: Renditions | None,
+) -> Image:
     image = Image(
         owner_id=generation.owner_id,
         generation=generation,
         index=index,
-        format=made.image_format,
-        width=made.width,
-        height=made.height,
+        format=facts.image_format,
+        width=facts.width,
+        height=facts.height,
         byte_size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         revised_prompt=revised_prompt or "",
@@ -123,25 +168,66 @@ def store_image(
     )
     try:
         image.file.save("original", ContentFile(data), save=False)
-        image.thumbnail.save("thumbnail.webp", ContentFile(made.thumbnail), save=False)
-        if made.thumbnail_2x:
-            image.thumbnail_2x.save("thumbnail.webp", ContentFile(made.thumbnail_2x), save=False)
-        image.display.save(made.display_name, ContentFile(made.display), save=False)
+        if renditions is not None:
+            _save_rendition_files(image, renditions)
         with transaction.atomic():
-            # Locked, so a delete of the job waits for this image and then deletes it too.
-            alive = (
-                Generation.objects.select_for_update()
-                .filter(pk=generation.pk, deleted_at__isnull=True)
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if alive is None:
-                raise JobDeleted(generation.pk)
+            _lock_live_job(generation.pk)
             image.save()
     except BaseException:
         delete_files(image)
         raise
     return image
+
+
+def store_renditions(image: Image, made: Renditions) -> bool:
+    """Add the renditions of an image stored without them; False, with no file left behind,
+    when the image or its job was deleted meanwhile or another worker added them first."""
+    added = False
+    try:
+        _save_rendition_files(image, made)
+        with transaction.atomic():
+            _lock_live_job(image.generation_id)
+            added = bool(
+                Image.objects.filter(pk=image.pk, thumbnail="").update(
+                    thumbnail=image.thumbnail.name,
+                    thumbnail_2x=image.thumbnail_2x.name,
+                    display=image.display.name,
+                )
+            )
+    except JobDeleted:
+        pass
+    finally:
+        if not added:
+            _delete_rendition_files(image)
+    return added
+
+
+def _save_rendition_files(image: Image, made: Renditions) -> None:
+    image.thumbnail.save("thumbnail.webp", ContentFile(made.thumbnail), save=False)
+    if made.thumbnail_2x:
+        image.thumbnail_2x.save("thumbnail.webp", ContentFile(made.thumbnail_2x), save=False)
+    image.display.save(made.display_name, ContentFile(made.display), save=False)
+
+
+def _delete_rendition_files(image: Image) -> None:
+    from playground.generations.deletion import remove_files
+
+    fields = (image.thumbnail, image.thumbnail_2x, image.display)
+    remove_files([(field.storage, field.name) for field in fields if field.name])
+    for field in fields:
+        field.name = ""
+
+
+def _lock_live_job(generation_id: int) -> None:
+    """Locked, so a delete of the job waits for this write and then deletes what it wrote."""
+    alive = (
+        Generation.objects.select_for_update()
+        .filter(pk=generation_id, deleted_at__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if alive is None:
+        raise JobDeleted(generation_id)
 
 
 def delete_files(image: Image) -> None:

@@ -24,7 +24,7 @@ from playground.gallery.archive import ZipResponse, zip_of
 from playground.gallery.filters import GalleryFilterForm, apply_filters
 from playground.gallery.models import Image
 from playground.gallery.pages import keyset_page, parse_cursor
-from playground.gallery.storage import delete_image
+from playground.gallery.storage import delete_image, thumbnail_of_original
 
 PAGE_SIZE = 24
 MAX_SELECTION = 500  # images one bulk action takes; a page holds 24
@@ -35,17 +35,38 @@ def _get_image_for_user(request: HttpRequest, pk: int) -> Image:
     return get_object_or_404(Image.objects.for_user(request.user), pk=pk)
 
 
+# A rendition not made yet (its job settled a moment ago) or never made (an image stored
+# before that rendition existed) is served by the next larger one; a thumbnail, by one made
+# from the original there and then, so that a grid never loads an original file.
+FALLBACKS = {"thumb2x": "thumb", "thumb": "pending-thumb", "display": "original"}
+FIELDS = {"thumb2x": "thumbnail_2x", "thumb": "thumbnail", "display": "display"}
+
+
+def _available(image: Image, which: str) -> str:
+    while which in FIELDS and not getattr(image, FIELDS[which]):
+        which = FALLBACKS[which]
+    return which
+
+
 def _serve(
-    request: HttpRequest, image: Image, which: str, *, download: bool = False
+    request: HttpRequest, image: Image, asked: str, *, download: bool = False
 ) -> HttpResponse:
     """Serve stored bytes as they are, with an ETag so browsers revalidate cheaply."""
+    which = _available(image, asked)
     etag = f'"{image.sha256[:32]}-{which}"'
+    # What stands in for a rendition being made is revalidated, so it is replaced once made.
+    cache_control = (
+        "private, max-age=31536000, immutable" if which == asked else "private, no-cache"
+    )
     if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified(headers={"ETag": etag})
+        return HttpResponseNotModified(headers={"ETag": etag, "Cache-Control": cache_control})
+    response: HttpResponse
     if which == "thumb":
         response = FileResponse(image.thumbnail.open("rb"), content_type="image/webp")
     elif which == "thumb2x":
         response = FileResponse(image.thumbnail_2x.open("rb"), content_type="image/webp")
+    elif which == "pending-thumb":
+        response = HttpResponse(thumbnail_of_original(image), content_type="image/webp")
     elif which == "display":
         display_type = "image/jpeg" if image.display.name.endswith(".jpg") else "image/webp"
         response = FileResponse(image.display.open("rb"), content_type=display_type)
@@ -57,7 +78,7 @@ def _serve(
             filename=image.download_name,
         )
     response["ETag"] = etag
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    response["Cache-Control"] = cache_control
     return response
 
 
@@ -218,9 +239,8 @@ def image_download(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def image_display(request: HttpRequest, pk: int) -> HttpResponse:
-    """The image fitted for showing large (images stored before renditions: the original)."""
-    image = _get_image_for_user(request, pk)
-    return _serve(request, image, "display" if image.display else "original")
+    """The image fitted for showing large (the original until that rendition exists)."""
+    return _serve(request, _get_image_for_user(request, pk), "display")
 
 
 @login_required
@@ -232,9 +252,8 @@ def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def image_thumbnail_2x(request: HttpRequest, pk: int) -> HttpResponse:
-    """The larger thumbnail for dense screens (images stored before it: the ordinary one)."""
-    image = _get_image_for_user(request, pk)
-    return _serve(request, image, "thumb2x" if image.thumbnail_2x else "thumb")
+    """The larger thumbnail for dense screens (the ordinary one for images stored before it)."""
+    return _serve(request, _get_image_for_user(request, pk), "thumb2x")
 
 
 @login_required

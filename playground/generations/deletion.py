@@ -8,7 +8,7 @@ A deleted job keeps its row, emptied (no prompt, images, previews or inputs) and
 every page, so its cost stays in the spend totals: deleting never gives budget back. Deleting
 images (even every image of a job) keeps the job as it is.
 
-A job deleted while its worker still waits on the upstream cannot come back: `store_image`
+A job deleted while its worker still waits on the upstream cannot come back: `store_original`
 refuses a deleted job (JobDeleted) and removes the files it wrote; the runner still records
 what the images cost, since they were billed. Previews are skipped once the job is cancelled.
 """

@@ -1,24 +1,24 @@
 """Running one generation job: claim it, call the provider, store what comes back."""
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from playground.catalog.models import ImageModel
-from playground.gallery.storage import Renditions, make_renditions, store_image
+from playground.gallery.models import Image
+from playground.gallery.storage import store_original
 from playground.generations.edit_inputs import upstream_files
 from playground.generations.models import Generation, JobDeleted, this_worker
 from playground.generations.previews import store_preview
 from playground.generations.push import job_changed, jobs_started
+from playground.generations.renditions import add_renditions
 from playground.generations.watcher import HEARTBEAT_SECONDS as HEARTBEAT_SECONDS  # recovery's
 from playground.generations.watcher import release_connection, watcher
 from playground.pricing.estimate import actual_cost
@@ -27,12 +27,12 @@ from playground.providers.errors import Outcome, UpstreamError
 from playground.providers.models import Provider
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 # Saving a result that arrived while the database does not answer: try for about a minute.
 SAVE_ATTEMPTS = 7
 SAVE_FIRST_DELAY_SECONDS = 0.5
-RENDITION_THREADS = 4
 
 # Set by a stopping worker once its grace period is over: running jobs stop waiting on the
 # upstream and go back to the queue for another worker (a planned stop, not a crash).
@@ -266,7 +266,7 @@ def _run_claimed(generation_id: int) -> None:
         request.close()
     # Whatever arrived is kept, even if the person cancelled while it was on its way.
     seconds = time.monotonic() - started
-    _store(generation, result)
+    stored = _store(generation, result)
     _retry_on_database_errors(
         lambda: settle_with_images(
             generation.pk,
@@ -274,13 +274,14 @@ def _run_claimed(generation_id: int) -> None:
             **_result_fields(generation, result, seconds),
         )
     )
+    add_renditions(stored)
 
 
 def _settle_error(generation: Generation, error: UpstreamError, seconds: float) -> None:
     arrived: UpstreamResult | None = error.partial
     if arrived is not None:
         # Some images completed before the failure or cancel: keep them and count their cost.
-        _store(generation, arrived)
+        stored = _store(generation, arrived)
         count = len(arrived.images)
         reason = error.message
         if error.outcome == Outcome.CANCELLED and giving_back.is_set():
@@ -295,6 +296,7 @@ def _settle_error(generation: Generation, error: UpstreamError, seconds: float) 
                 **_result_fields(generation, arrived, seconds),
             )
         )
+        add_renditions(stored)
         return
     if error.outcome == Outcome.CANCELLED:
         if giving_back.is_set():
@@ -309,56 +311,31 @@ def _settle_error(generation: Generation, error: UpstreamError, seconds: float) 
     )
 
 
-def _store(generation: Generation, result: UpstreamResult) -> None:
-    """Save every image that arrived; they were billed, so a busy database is waited out.
+def _store(generation: Generation, result: UpstreamResult) -> list[tuple[Image, bytes]]:
+    """Save every image that arrived as it came, its renditions to follow once the job has
+    settled; they were billed, so a busy database is waited out.
 
     A job its owner deleted meanwhile keeps none of them (its cost is still recorded after)."""
     arrived_at = timezone.now()  # one timestamp, so a job's images sort by their index
-    for index, (data, made) in enumerate(zip(result.images, _renditions(result), strict=True)):
+    stored: list[tuple[Image, bytes]] = []
+    for index, data in enumerate(result.images):
         revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
         try:
-            _retry_on_database_errors(
-                lambda i=index, d=data, r=revised, m=made: store_image(
-                    generation, i, d, r, arrived_at, renditions=m
-                )
+            image = _retry_on_database_errors(
+                lambda i=index, d=data, r=revised: store_original(generation, i, d, r, arrived_at)
             )
         except JobDeleted:
             logger.info("generation %s was deleted: its images are not kept", generation.pk)
-            return
+            break
+        stored.append((image, data))
+    return stored
 
 
-def _renditions(result: UpstreamResult) -> list[Renditions | None]:
-    """The images' renditions, made side by side: the person is waiting for the last one.
-
-    An image Pillow cannot read gets None here; store_image then fails on it as before.
-    """
-    if len(result.images) < 2:
-        return [_rendition_or_none(data) for data in result.images]
-    workers = min(len(result.images), os.cpu_count() or 1, RENDITION_THREADS)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="renditions") as pool:
-        return list(pool.map(_rendition_or_none, result.images))
-
-
-# Decoding and encoding images is the costly part of settling a job: when hundreds of jobs
-# finish together, a few at a time per core finish sooner (and with far less memory) than
-# all of them at once fighting over the cores.
-_renditions_at_once = threading.BoundedSemaphore(2 * (os.cpu_count() or 1))
-
-
-def _rendition_or_none(data: bytes) -> Renditions | None:
-    with _renditions_at_once:
-        try:
-            return make_renditions(data)
-        except Exception:
-            return None
-
-
-def _retry_on_database_errors(save: Callable[[], object]) -> None:
+def _retry_on_database_errors(save: Callable[[], T]) -> T:
     delay = SAVE_FIRST_DELAY_SECONDS
     for attempt in range(1, SAVE_ATTEMPTS + 1):
         try:
-            save()
-            return
+            return save()
         except DATABASE_ERRORS as error:
             if attempt == SAVE_ATTEMPTS:
                 raise
@@ -366,6 +343,7 @@ def _retry_on_database_errors(save: Callable[[], object]) -> None:
             close_old_connections()
             time.sleep(delay)
             delay *= 2
+    raise AssertionError("unreachable")
 
 
 def _result_fields(generation: Generation, result: UpstreamResult, seconds: float) -> dict:

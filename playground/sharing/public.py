@@ -17,6 +17,7 @@ from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 
 from playground.gallery.models import Image
+from playground.gallery.storage import thumbnail_of_original
 from playground.generations.models import Generation
 from playground.sharing.links import absolute, display_size
 from playground.sharing.models import SharedImage, ShareLink
@@ -160,8 +161,10 @@ def _shared_file(
         gone = "This link was revoked or has expired."
         return _private(HttpResponse(gone, status=410, content_type="text/plain"))
     image = item.image
+    if which == "thumbnail" and not image.thumbnail:
+        which = "pending-thumbnail"  # its renditions are being made: one from the original
     if which == "display" and not image.display:
-        which = "original"  # stored before display renditions existed
+        which = "original"  # stored before display renditions existed, or being made
     # Per link, so the same picture shared twice (or in the gallery) cannot be correlated.
     seed = f"{token}:{image.sha256}:{which}".encode()
     etag = f'"{hashlib.sha256(seed).hexdigest()[:32]}"'
@@ -172,10 +175,14 @@ def _shared_file(
         return _private(not_modified, cache_control)
     extension = "jpg" if image.format == "jpeg" else image.format
     name = f"shared-image-{position}"
+    response: HttpResponseBase
     if which == "thumbnail":
         response = FileResponse(
             image.thumbnail.open("rb"), content_type="image/webp", filename=f"{name}-small.webp"
         )
+    elif which == "pending-thumbnail":
+        response = HttpResponse(thumbnail_of_original(image), content_type="image/webp")
+        response["Content-Disposition"] = f'inline; filename="{name}-small.webp"'
     elif which == "display":
         display_type = _display_type(image)
         response = FileResponse(

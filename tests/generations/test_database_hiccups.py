@@ -33,7 +33,7 @@ def failing_first(calls: int, real):  # type: ignore[no-untyped-def]
 def test_it_saves_images_once_the_database_answers_again(
     alice, provider, upstream, monkeypatch, no_waiting
 ):
-    monkeypatch.setattr(runner, "store_image", failing_first(2, runner.store_image))
+    monkeypatch.setattr(runner, "store_original", failing_first(2, runner.store_original))
     monkeypatch.setattr(runner, "finish", failing_first(1, runner.finish))
     job = make_job(alice, provider, n=2)
     run_generation_job(job.pk)

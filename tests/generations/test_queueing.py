@@ -100,7 +100,7 @@ def test_it_counts_the_images_that_arrived_before_a_cancel(logged_in, alice, ups
     """The person cancels as the first image is stored: all images are kept and paid for."""
     assert logged_in.post("/generations/", {**FORM_FIELDS, "n": "2"}).status_code == 302
     job = Generation.objects.get()
-    store = runner.store_image
+    store = runner.store_original
 
     def store_then_cancel(generation, index, *args, **kwargs):
         image = store(generation, index, *args, **kwargs)
@@ -108,7 +108,7 @@ def test_it_counts_the_images_that_arrived_before_a_cancel(logged_in, alice, ups
             assert logged_in.post(f"/generations/{job.pk}/cancel/").status_code == 302
         return image
 
-    monkeypatch.setattr(runner, "store_image", store_then_cancel)
+    monkeypatch.setattr(runner, "store_original", store_then_cancel)
     run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.state == "cancelled" and job.images.count() == 2

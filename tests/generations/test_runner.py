@@ -166,7 +166,7 @@ def test_it_settles_the_job_when_storing_fails(alice, provider, upstream, monkey
     def broken_store(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("playground.generations.runner.store_image", broken_store)
+    monkeypatch.setattr("playground.generations.runner.store_original", broken_store)
     job = make_job(alice, provider)
     run_generation_job(job.pk)
     job.refresh_from_db()

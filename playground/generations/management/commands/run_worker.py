@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -27,6 +28,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from playground.generations.models import this_worker
 from playground.generations.recovery import recover_orphaned_jobs
+from playground.generations.renditions import add_missing_renditions
 from playground.generations.runner import (
     batch_committed,
     claim_batch,
@@ -40,6 +42,8 @@ from playground.providers.client import tls_context
 logger = logging.getLogger("playground.worker")
 
 RECOVERY_EVERY_SECONDS = 15.0
+RENDITIONS_LATE_AFTER = timedelta(minutes=2)
+RENDITIONS_PER_RECOVERY = 50
 # A database that does not answer is tried again after 0.5 s, 1 s, 2 s ... up to this.
 DATABASE_RETRY_SECONDS = 0.5
 DATABASE_RETRY_MAX_SECONDS = 10.0
@@ -155,14 +159,18 @@ class PoolWorker(Worker):
         if time.monotonic() < self.next_recovery:
             return
         self.next_recovery = time.monotonic() + RECOVERY_EVERY_SECONDS
-        try:
-            recover_orphaned_jobs()
-        except DatabaseError as error:
-            logger.warning("recovering orphaned jobs failed (%s); will try again", _one_line(error))
-            connections.close_all()
-        except Exception:
-            # A fault of ours in recovery must not stop the worker running jobs.
-            logger.exception("recovering orphaned jobs failed; will try again")
+        for what, recover in (
+            ("orphaned jobs", recover_orphaned_jobs),
+            ("missing renditions", make_missing_renditions),
+        ):
+            try:
+                recover()
+            except DatabaseError as error:
+                logger.warning("recovering %s failed (%s); will try again", what, _one_line(error))
+                connections.close_all()
+            except Exception:
+                # A fault of ours in recovery must not stop the worker running jobs.
+                logger.exception("recovering %s failed; will try again", what)
 
     def free_slots(self) -> int:
         """How many more jobs this worker can start, waiting a while for one when full."""
@@ -313,6 +321,13 @@ class Command(BaseCommand):
 
 # glibc's mallopt option for the most malloc arenas a process may create.
 M_ARENA_MAX = -8
+
+
+def make_missing_renditions() -> int:
+    """Renditions a stopped worker never made: a few per round, for images stored a while ago
+    (a running worker makes its own within seconds)."""
+    stored_before = timezone.now() - RENDITIONS_LATE_AFTER
+    return add_missing_renditions(stored_before, limit=RENDITIONS_PER_RECOVERY)
 
 
 def limit_malloc_arenas(arenas: int) -> None:

@@ -1,0 +1,84 @@
+"""The renditions of a job's images (display size and thumbnails), made once the job has settled.
+
+Decoding and encoding images is the costly part of storing a result. A job settles as soon as
+its originals are stored; its renditions follow on a few low-priority threads per process, and
+until they exist the views serve the original in their place. When hundreds of jobs finish
+together, this keeps their settling from queueing behind each other's image work.
+"""
+
+import contextlib
+import logging
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from django.db import DatabaseError
+
+from playground.gallery.models import Image
+from playground.gallery.storage import make_renditions, store_renditions
+from playground.generations.watcher import release_connection
+
+logger = logging.getLogger(__name__)
+
+# A few per core finish sooner, and with far less memory, than hundreds fighting over them.
+RENDITION_THREADS = 2 * (os.cpu_count() or 1)
+# Linux schedules each thread on its own: these give way to claims, settles and web requests.
+RENDITION_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    if sys.platform.startswith("linux"):
+        # Where it is not allowed, the renditions are only less polite.
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RENDITION_NICENESS)
+
+
+# Images whose renditions failed for a reason other than the database: not tried again.
+_unmakeable: set[int] = set()
+
+_pool = ThreadPoolExecutor(
+    max_workers=RENDITION_THREADS, thread_name_prefix="renditions", initializer=_lower_priority
+)
+
+
+def add_renditions(stored: list[tuple[Image, bytes]]) -> int:
+    """Make and store the renditions of these images, side by side; returns how many were
+    added. It waits for them, so a job's slot stays taken meanwhile and a burst of results
+    cannot pile up undecoded images in memory."""
+    futures = [_pool.submit(_add_one, image, data) for image, data in stored]
+    return sum(future.result() for future in futures)
+
+
+def _add_one(image: Image, data: bytes) -> bool:
+    try:
+        return store_renditions(image, make_renditions(data))
+    except DatabaseError as error:
+        logger.warning("image %s: renditions not stored (%s); made again later", image.pk, error)
+    except Exception:
+        # The original is kept and shown in their place.
+        logger.exception("image %s: its renditions could not be made", image.pk)
+        _unmakeable.add(image.pk)
+    finally:
+        release_connection()
+    return False
+
+
+def add_missing_renditions(stored_before: datetime, limit: int) -> int:
+    """Make the renditions a worker stopped before making (or a busy database refused), for
+    images stored before `stored_before`; returns how many were added."""
+    images = list(
+        Image.objects.filter(thumbnail="", created_at__lt=stored_before)
+        .exclude(pk__in=_unmakeable)
+        .order_by("pk")[:limit]
+    )
+    release_connection()
+    stored = []
+    for image in images:
+        try:
+            with image.file.open("rb") as original:
+                stored.append((image, original.read()))
+        except OSError:
+            logger.warning("image %s: its original cannot be read for renditions", image.pk)
+    return add_renditions(stored) if stored else 0
