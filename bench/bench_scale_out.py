@@ -19,8 +19,9 @@ It reports: the most upstream calls in flight at once, that every job ran exactl
 finished - its POST sent), the peak database connections, each worker's peak memory and the
 submit errors, each against its target.
 
-`--memory` runs 2,000 jobs in consecutive waves at a low latency and reads the worker's memory
-after every 500: it must stay flat (within 10%).
+`--memory` runs 2,000 jobs in consecutive waves at a low latency (each wave done when its jobs
+have settled and their renditions are stored) and reads the worker's memory after every 500: it
+must stay flat (within 10%).
 
     .venv/bin/python bench/bench_scale_out.py --database postgres   # 3 workers x 100, 300 jobs
     .venv/bin/python bench/bench_scale_out.py --database sqlite     # 1 worker x 300, 300 jobs
@@ -378,6 +379,16 @@ class Database:
         ).fetchone()
         return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
+    def renditions_pending(self, tag: str) -> int:
+        """Images of jobs with this tag whose renditions are not stored yet."""
+        like = "%s" if self.postgres else "?"
+        row = self.connection.execute(
+            "SELECT count(*) FROM gallery_image i JOIN generations_generation g "
+            f"ON g.id = i.generation_id WHERE g.prompt LIKE {like} AND i.thumbnail = ''",
+            (f"bench {tag} %",),
+        ).fetchone()
+        return int(row[0] or 0)
+
 
 def role_of(application_name: str) -> str:
     return application_name or "(unnamed)"
@@ -501,6 +512,19 @@ def wait_settled(scale: ScaleOut, tag: str, expected: int, timeout: float) -> No
         raise BenchError(
             f"{finished} of {expected} jobs ({stored} stored) settled in {timeout:g} s"
         )
+    finally:
+        database.close()
+
+
+def wait_renditions(scale: ScaleOut, tag: str, timeout: float) -> None:
+    database = Database(scale.stack)
+    try:
+        deadline = time.monotonic() + timeout
+        while (pending := database.renditions_pending(tag)) and time.monotonic() < deadline:
+            check_alive(scale.stack)
+            time.sleep(0.25)
+        if pending:
+            raise BenchError(f"{pending} images still without renditions after {timeout:g} s")
     finally:
         database.close()
 
@@ -762,6 +786,8 @@ def run_memory(options: Options) -> bool:
             errors += submitted.errors
             done += wave
             wait_settled(scale, tag, done - len(errors), options.latency * 3 + 120)
+            # A job's work ends with its renditions, made just after it settles.
+            wait_renditions(scale, tag, timeout=120)
             if done % checkpoint == 0 or done == options.jobs:
                 rss = {name: memory_mb(pid) for name, pid in scale.workers.items()}
                 readings.append((done, rss))

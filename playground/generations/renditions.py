@@ -1,20 +1,17 @@
 """The renditions of a job's images (display size and thumbnails), made once the job has settled.
 
 Decoding and encoding images is the costly part of storing a result. A job settles as soon as
-its originals are stored; its renditions follow on a few low-priority threads per process, and
-until they exist the views serve the original in their place. When hundreds of jobs finish
-together, this keeps their settling from queueing behind each other's image work.
+its originals are stored; its renditions follow on a few threads per process, and until they
+exist the views serve the original (or a thumbnail made from it) in their place. When hundreds
+of jobs finish together, this keeps their settling from queueing behind each other's images.
 """
 
-import contextlib
 import logging
 import os
-import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from playground.gallery.models import Image
 from playground.gallery.storage import make_renditions, store_renditions
@@ -24,29 +21,17 @@ logger = logging.getLogger(__name__)
 
 # A few per core finish sooner, and with far less memory, than hundreds fighting over them.
 RENDITION_THREADS = 2 * (os.cpu_count() or 1)
-# Linux schedules each thread on its own: these give way to claims, settles and web requests.
-RENDITION_NICENESS = 10
-
-
-def _lower_priority() -> None:
-    if sys.platform.startswith("linux"):
-        # Where it is not allowed, the renditions are only less polite.
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RENDITION_NICENESS)
-
-
 # Images whose renditions failed for a reason other than the database: not tried again.
 _unmakeable: set[int] = set()
 
-_pool = ThreadPoolExecutor(
-    max_workers=RENDITION_THREADS, thread_name_prefix="renditions", initializer=_lower_priority
-)
+_pool = ThreadPoolExecutor(max_workers=RENDITION_THREADS, thread_name_prefix="renditions")
 
 
 def add_renditions(stored: list[tuple[Image, bytes]]) -> int:
     """Make and store the renditions of these images, side by side; returns how many were
     added. It waits for them, so a job's slot stays taken meanwhile and a burst of results
     cannot pile up undecoded images in memory."""
+    release_connection()  # the threads making them need connections from the same small pool
     futures = [_pool.submit(_add_one, image, data) for image, data in stored]
     return sum(future.result() for future in futures)
 
@@ -61,7 +46,9 @@ def _add_one(image: Image, data: bytes) -> bool:
         logger.exception("image %s: its renditions could not be made", image.pk)
         _unmakeable.add(image.pk)
     finally:
-        release_connection()
+        # Closed even on SQLite: these threads live on, and each connection's page cache
+        # would grow with the database.
+        connection.close()
     return False
 
 
