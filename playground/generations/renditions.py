@@ -1,13 +1,16 @@
-"""The renditions of a job's images (display size and thumbnails), made once the job has settled.
+"""The renditions of a job's images (display size and thumbnails), made on a few threads.
 
-Decoding and encoding images is the costly part of storing a result. A job settles as soon as
-its originals are stored; its renditions follow on a few threads per process, and until they
-exist the views serve the original (or a thumbnail made from it) in their place. When hundreds
-of jobs finish together, this keeps their settling from queueing behind each other's images.
+Decoding and encoding images is the costly part of storing a result. While the threads have
+room, a job's renditions are made before it settles, so its card shows them as it appears.
+When results arrive in a burst, a job settles as soon as its originals are stored and its
+renditions follow; until they exist the views serve the original (or a thumbnail made from
+it) in their place. Hundreds of jobs finishing together then do not settle one behind the
+other's images.
 """
 
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -25,6 +28,20 @@ RENDITION_THREADS = 2 * (os.cpu_count() or 1)
 _unmakeable: set[int] = set()
 
 _pool = ThreadPoolExecutor(max_workers=RENDITION_THREADS, thread_name_prefix="renditions")
+_pending = 0  # images handed to the pool and not finished
+_pending_lock = threading.Lock()
+
+
+def has_room_for(count: int) -> bool:
+    """Whether the threads could start on `count` more images at once."""
+    with _pending_lock:
+        return _pending + count <= RENDITION_THREADS
+
+
+def _count_pending(change: int) -> None:
+    global _pending
+    with _pending_lock:
+        _pending += change
 
 
 def add_renditions(stored: list[tuple[Image, bytes]]) -> int:
@@ -32,6 +49,7 @@ def add_renditions(stored: list[tuple[Image, bytes]]) -> int:
     added. It waits for them, so a job's slot stays taken meanwhile and a burst of results
     cannot pile up undecoded images in memory."""
     release_connection()  # the threads making them need connections from the same small pool
+    _count_pending(len(stored))
     futures = [_pool.submit(_add_one, image, data) for image, data in stored]
     return sum(future.result() for future in futures)
 
@@ -49,6 +67,7 @@ def _add_one(image: Image, data: bytes) -> bool:
         # Closed even on SQLite: these threads live on, and each connection's page cache
         # would grow with the database.
         connection.close()
+        _count_pending(-1)
     return False
 
 

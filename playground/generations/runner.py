@@ -18,7 +18,7 @@ from playground.generations.edit_inputs import upstream_files
 from playground.generations.models import Generation, JobDeleted, this_worker
 from playground.generations.previews import store_preview
 from playground.generations.push import job_changed, jobs_started
-from playground.generations.renditions import add_renditions
+from playground.generations.renditions import add_renditions, has_room_for
 from playground.generations.watcher import HEARTBEAT_SECONDS as HEARTBEAT_SECONDS  # recovery's
 from playground.generations.watcher import release_connection, watcher
 from playground.pricing.estimate import actual_cost
@@ -266,37 +266,37 @@ def _run_claimed(generation_id: int) -> None:
         request.close()
     # Whatever arrived is kept, even if the person cancelled while it was on its way.
     seconds = time.monotonic() - started
-    stored = _store(generation, result)
-    _retry_on_database_errors(
+    _store_and_settle(
+        generation,
+        result,
         lambda: settle_with_images(
             generation.pk,
             Generation.State.SUCCEEDED,
             **_result_fields(generation, result, seconds),
-        )
+        ),
     )
-    add_renditions(stored)
 
 
 def _settle_error(generation: Generation, error: UpstreamError, seconds: float) -> None:
     arrived: UpstreamResult | None = error.partial
     if arrived is not None:
         # Some images completed before the failure or cancel: keep them and count their cost.
-        stored = _store(generation, arrived)
         count = len(arrived.images)
         reason = error.message
         if error.outcome == Outcome.CANCELLED and giving_back.is_set():
             reason = "The worker running this job was stopped before it finished."
         message = f"{reason} The {count} image{'s' if count > 1 else ''} that arrived are kept."
-        _retry_on_database_errors(
+        _store_and_settle(
+            generation,
+            arrived,
             lambda: settle_with_images(
                 generation.pk,
                 Generation.State.FAILED,
                 error_code=error.outcome,
                 error_message=message,
                 **_result_fields(generation, arrived, seconds),
-            )
+            ),
         )
-        add_renditions(stored)
         return
     if error.outcome == Outcome.CANCELLED:
         if giving_back.is_set():
@@ -311,9 +311,24 @@ def _settle_error(generation: Generation, error: UpstreamError, seconds: float) 
     )
 
 
+def _store_and_settle(
+    generation: Generation, result: UpstreamResult, settle: Callable[[], None]
+) -> None:
+    """Store what arrived and settle the job. While this worker's rendition threads have room,
+    the renditions come first (the card shows them as it appears); when results arrive in a
+    burst, the job settles first and they follow."""
+    stored = _store(generation, result)
+    renditions_first = has_room_for(len(stored))
+    if renditions_first:
+        add_renditions(stored)
+    _retry_on_database_errors(settle)
+    if not renditions_first:
+        add_renditions(stored)
+
+
 def _store(generation: Generation, result: UpstreamResult) -> list[tuple[Image, bytes]]:
-    """Save every image that arrived as it came, its renditions to follow once the job has
-    settled; they were billed, so a busy database is waited out.
+    """Save every image that arrived as it came, without its renditions; they were billed, so
+    a busy database is waited out.
 
     A job its owner deleted meanwhile keeps none of them (its cost is still recorded after)."""
     arrived_at = timezone.now()  # one timestamp, so a job's images sort by their index

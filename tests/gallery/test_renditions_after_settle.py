@@ -1,6 +1,7 @@
-"""A job settles as soon as its originals are stored; their renditions follow. Until then the
-large view serves the original and a thumbnail is made from it on request (a grid never loads
-an original), neither of them kept by a browser for good."""
+"""While a worker's rendition threads have room, a job's renditions are made before it settles.
+In a burst of results a job settles as soon as its originals are stored and the renditions
+follow; until then the large view serves the original and a thumbnail is made from it on
+request (a grid never loads an original), neither of them kept by a browser for good."""
 
 import io
 import threading
@@ -17,7 +18,7 @@ from playground.gallery.storage import (
     store_original,
     store_renditions,
 )
-from playground.generations import renditions
+from playground.generations import renditions, runner
 from playground.generations.deletion import delete_job
 from playground.generations.management.commands.run_worker import (
     RENDITIONS_LATE_AFTER,
@@ -48,9 +49,26 @@ def served(response) -> tuple[str, bytes]:  # type: ignore[no-untyped-def]
     return response["Content-Type"], body
 
 
-def test_a_job_settles_before_its_renditions_and_shows_the_original_meanwhile(
+def test_an_unhurried_job_settles_with_its_renditions_made(alice, provider, upstream, monkeypatch):
+    seen_at_settle: list[bool] = []
+    settle = runner.settle_with_images
+
+    def settle_and_look(generation_id: int, *args, **kwargs):  # type: ignore[no-untyped-def]
+        images = Image.objects.filter(generation_id=generation_id)
+        seen_at_settle.extend(bool(i.thumbnail and i.display) for i in images)
+        return settle(generation_id, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "settle_with_images", settle_and_look)
+    job = make_job(alice, provider, n=2)
+    run_generation_job(job.pk)
+    assert Generation.objects.get(pk=job.pk).state == "succeeded"
+    assert seen_at_settle == [True, True]
+
+
+def test_in_a_burst_a_job_settles_before_its_renditions_and_shows_the_original_meanwhile(
     client, alice, provider, upstream, monkeypatch
 ):
+    monkeypatch.setattr(runner, "has_room_for", lambda count: False)  # threads busy
     gate = threading.Event()
     real = renditions.make_renditions
 
@@ -60,8 +78,8 @@ def test_a_job_settles_before_its_renditions_and_shows_the_original_meanwhile(
 
     monkeypatch.setattr(renditions, "make_renditions", held)
     job = make_job(alice, provider, n=2)
-    runner = threading.Thread(target=run_generation_job, args=(job.pk,))
-    runner.start()
+    running = threading.Thread(target=run_generation_job, args=(job.pk,))
+    running.start()
     try:
         assert wait_for(lambda: Generation.objects.get(pk=job.pk).state == "succeeded", timeout=20)
         images = list(Image.objects.filter(generation=job).order_by("index"))
@@ -82,8 +100,8 @@ def test_a_job_settles_before_its_renditions_and_shows_the_original_meanwhile(
         stand_in_etag = client.get(f"/gallery/{images[0].pk}/thumbnail/")["ETag"]
     finally:
         gate.set()
-        runner.join(30)
-    assert not runner.is_alive()
+        running.join(30)
+    assert not running.is_alive()
 
     for image in Image.objects.filter(generation=job):
         assert image.thumbnail and image.display and image.thumbnail_2x
