@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "playground.sharing",
     "playground.audit",
     "playground.apikeys",
+    "playground.api",
     "axes",  # sign-in lockout, see "Sign-in lockout" below
 ]
 
@@ -278,6 +279,8 @@ TASKS = {
 WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 32)
 # glibc malloc arenas in a worker process (0: glibc's default); see run_worker.
 WORKER_MALLOC_ARENAS = env_int("WORKER_MALLOC_ARENAS", 2)
+# How long a `/v1/images/*` request waits for its job before answering 504 (the job runs on).
+API_WAIT_SECONDS = env_int("API_WAIT_SECONDS", 600)
 # Where workers on this machine listen for "a job was queued" (SQLite; PostgreSQL uses NOTIFY).
 WAKEUP_DIR = Path(env_str("WAKEUP_DIR", str(DATA_DIR / "run")))
 # On SIGTERM a worker stops claiming jobs and lets running ones finish for this long, then

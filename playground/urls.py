@@ -14,5 +14,6 @@ urlpatterns = [
     path("usage/", usage_report, name="usage"),
     path("", include("playground.apikeys.urls")),
     path("", include("playground.sharing.urls")),
+    path("", include("playground.api.urls")),
     path("", include("playground.generations.urls")),
 ]

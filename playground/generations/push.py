@@ -167,6 +167,8 @@ class JobEventHub:
         self.subscribed_at: dict[asyncio.Queue[Announcement], float] = {}
         self.live = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        # Programs waiting for one job each (API requests): not pages, so not capped per owner.
+        self.job_waiters: dict[int, set[asyncio.Event]] = {}
 
     # The hub belongs to the loop that first used it; a new loop (tests, a reloaded server)
     # starts a new listener.
@@ -177,6 +179,7 @@ class JobEventHub:
         self.loop = loop
         self.subscribers = {}
         self.subscribed_at = {}
+        self.job_waiters = {}
         self.live = asyncio.Event()
         listen = self._listen_postgres if connection.vendor == "postgresql" else self._listen_socket
         self.task = loop.create_task(listen(), name="job-event-listener")
@@ -217,6 +220,20 @@ class JobEventHub:
             if not queues:
                 del self.subscribers[owner_id]
 
+    def watch_job(self, job_id: int) -> asyncio.Event:
+        """An event set whenever this job is announced; give it back with `unwatch_job`."""
+        self._ensure_listening()
+        event = asyncio.Event()
+        self.job_waiters.setdefault(job_id, set()).add(event)
+        return event
+
+    def unwatch_job(self, job_id: int, event: asyncio.Event) -> None:
+        events = self.job_waiters.get(job_id)
+        if events is not None:
+            events.discard(event)
+            if not events:
+                del self.job_waiters[job_id]
+
     @property
     def page_count(self) -> int:
         return sum(len(queues) for queues in self.subscribers.values())
@@ -231,6 +248,8 @@ class JobEventHub:
             return
         for queue in self.subscribers.get(owner_id, ()):
             _offer(queue, Announcement(job_id, rev, image_ids))
+        for event in self.job_waiters.get(job_id, ()):
+            event.set()
 
     def _end_all_streams(self) -> None:
         for queues in self.subscribers.values():

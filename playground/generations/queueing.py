@@ -116,7 +116,9 @@ def _lock_owner(owner: Any) -> None:
     list(get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list("pk"))
 
 
-def queue_generation(owner: Any, form: GenerationForm, inputs: JobInputs) -> Generation:
+def queue_generation(
+    owner: Any, form: GenerationForm, inputs: JobInputs, api_key: Any = None
+) -> Generation:
     """Queue the form's request for `owner`, or raise JobRefused (also recorded on the form).
 
     The caller owns `inputs` and closes them. New files are written before the transaction
@@ -151,6 +153,7 @@ def queue_generation(owner: Any, form: GenerationForm, inputs: JobInputs) -> Gen
                 params=form.upstream_params(is_edit=inputs.is_edit),
                 estimated_usd_low=low,
                 estimated_usd_high=high,
+                api_key=api_key,  # None for the pages; the key a program used
             )
             inputs.attach(generation)
             # The task row is written in this same transaction: a job never exists without one.

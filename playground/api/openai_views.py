@@ -1,0 +1,219 @@
+"""`POST /v1/images/generations` and `POST /v1/images/edits`, as OpenAI's Images API.
+
+A program changes only the base URL and the key: each request is a playground job, queued
+through `queue_generation` like the form's, charged to the key, kept in the owner's gallery.
+The view queues in a worker thread, waits for the job without a database connection, then
+answers with the stored images. A client that hangs up does not cancel its job.
+"""
+
+import calendar
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from playground.api import idempotency
+from playground.api.requests import (
+    ImagesRequest,
+    find_model,
+    form_data,
+    parse_edit_request,
+    parse_generation_request,
+    unsupported_param,
+)
+from playground.api.responses import ApiError, images_response, invalid, job_error
+from playground.api.waiting import read_and_close, wait_until_settled
+from playground.apikeys.auth import ApiKeyError, authenticate_api_request, check_key_caps
+from playground.apikeys.models import ApiKey
+from playground.gallery.models import Image
+from playground.generations.edit_inputs import EditInputs, InputsRefused, prepare_edit_inputs
+from playground.generations.forms import GenerationForm
+from playground.generations.models import Generation
+from playground.generations.queueing import (
+    JobInputs,
+    JobRefused,
+    NoInputs,
+    estimate_for,
+    queue_generation,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StagedInputs:
+    """Inputs whose files were written before the transaction began (it may be the
+    idempotency record's, wider than the queueing's own)."""
+
+    inputs: JobInputs
+
+    @property
+    def is_edit(self) -> bool:
+        return self.inputs.is_edit
+
+    def reference_sizes(self) -> tuple[tuple[int, int], ...]:
+        return self.inputs.reference_sizes()
+
+    def stage(self) -> None:
+        pass
+
+    def attach(self, generation: Generation) -> None:
+        self.inputs.attach(generation)
+
+    def discard(self) -> None:
+        self.inputs.discard()
+
+    def close(self) -> None:
+        self.inputs.close()
+
+
+def _refusal(refused: JobRefused) -> ApiError:
+    """The first reason a job was refused, naming its parameter."""
+    for name, messages in refused.errors.items():
+        if not messages:
+            continue
+        param = None if name == "__all__" else name
+        if refused.over_budget:
+            return ApiError(
+                429, messages[0], code="budget_exceeded", retry_after=_seconds_to_next_month()
+            )
+        return invalid(param, messages[0])
+    return invalid(None, str(refused) or "The request was refused.")
+
+
+def _seconds_to_next_month() -> int:
+    """A monthly budget frees up when the month turns."""
+    now = timezone.localtime()
+    days = calendar.monthrange(now.year, now.month)[1]
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    next_month = start + timedelta(days=days)
+    return max(1, int((next_month - now).total_seconds()))
+
+
+def _inputs_for(owner: Any, images_request: ImagesRequest) -> EditInputs:
+    try:
+        return prepare_edit_inputs(owner, images_request.images, [], "", images_request.mask)
+    except InputsRefused as refused:
+        name, messages = next(iter(refused.errors.items()))
+        raise invalid(name, messages[0] if messages else "The images were refused.") from refused
+
+
+def _validated_form(
+    key: ApiKey, images_request: ImagesRequest, inputs: JobInputs
+) -> GenerationForm:
+    model = find_model(images_request.model_id)
+    form = GenerationForm(form_data(images_request, model, inputs.is_edit))
+    if (name := unsupported_param(images_request, form.fields)) is not None:
+        raise invalid(name, f"{model.model_id} does not take {name}.")
+    if not form.is_valid():
+        raise _refusal(JobRefused({k: list(v) for k, v in form.errors.items()}))
+    if inputs.is_edit and not model.supports_edits:
+        raise invalid("image", f"{model.model_id} does not take reference images.")
+    try:
+        _low, high = estimate_for(form, inputs)
+    except ValueError as error:
+        raise invalid(None, f"This request cannot be priced: {error}") from error
+    check_key_caps(key, high)
+    return form
+
+
+def _queue(
+    request: HttpRequest, endpoint: str, parse: Callable[[HttpRequest], ImagesRequest]
+) -> int:
+    """Authenticate, check and queue: the job's id. Raises ApiError."""
+    try:
+        key = authenticate_api_request(request)
+        replay_key = idempotency.idempotency_key(request.headers.get(idempotency.HEADER))
+        images_request = parse(request)
+        if images_request.stream:
+            # Streaming answers Server-Sent Events as previews arrive; not offered yet.
+            raise invalid("stream", "Streaming is not supported yet.")
+        inputs: JobInputs = (
+            _inputs_for(key.owner, images_request) if images_request.images else NoInputs()
+        )
+        try:
+            form = _validated_form(key, images_request, inputs)
+
+            def queue() -> Generation:
+                return queue_generation(key.owner, form, StagedInputs(inputs), api_key=key)
+
+            inputs.stage()  # the files are written before any transaction begins
+            if replay_key is None:
+                return queue().pk
+            generation, queued_now = idempotency.queue_once(
+                key, replay_key, endpoint, images_request.fingerprint(), queue
+            )
+            if not queued_now:
+                inputs.discard()  # this request's files: the earlier job has its own
+            return generation.pk
+        except BaseException:
+            inputs.discard()
+            raise
+        finally:
+            inputs.close()
+    except ApiKeyError as error:
+        raise ApiError.from_key_error(error) from error
+    except JobRefused as refused:
+        raise _refusal(refused) from refused
+    except DatabaseError as error:
+        logger.exception("queuing an API request failed")
+        raise ApiError(
+            503,
+            "The job could not be queued just now; nothing was charged. Try again.",
+            retry_after=5,
+        ) from error
+
+
+def _settled_response(job_id: int) -> HttpResponse:
+    job = Generation.objects.get(pk=job_id)
+    images = list(Image.objects.filter(generation_id=job_id).order_by("index"))
+    if job.state == Generation.State.SUCCEEDED and images:
+        return images_response(job, images)
+    return job_error(job).response()
+
+
+def _still_running(job_id: int, waited: float) -> HttpResponse:
+    return ApiError(
+        504,
+        f"The job {job_id} is still running after {waited:g} seconds. It was not cancelled: "
+        "its images will be in your gallery when it finishes.",
+        code="job_still_running",
+        extra={"job_id": job_id},
+    ).response()
+
+
+async def _serve(
+    request: HttpRequest, endpoint: str, parse: Callable[[HttpRequest], ImagesRequest]
+) -> HttpResponse:
+    if request.method != "POST":
+        response = ApiError(
+            405, f"Use POST for {request.path}.", code="method_not_allowed"
+        ).response()
+        response["Allow"] = "POST"
+        return response
+    try:
+        job_id = await sync_to_async(read_and_close(lambda: _queue(request, endpoint, parse)))()
+    except ApiError as error:
+        return error.response()
+    waited = float(settings.API_WAIT_SECONDS)
+    if not await wait_until_settled(job_id, waited):
+        return _still_running(job_id, waited)
+    return await sync_to_async(read_and_close(lambda: _settled_response(job_id)))()
+
+
+@csrf_exempt
+async def image_generations(request: HttpRequest) -> HttpResponse:
+    return await _serve(request, "generations", parse_generation_request)
+
+
+@csrf_exempt
+async def image_edits(request: HttpRequest) -> HttpResponse:
+    return await _serve(request, "edits", parse_edit_request)
