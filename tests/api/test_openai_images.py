@@ -234,3 +234,34 @@ def test_concurrent_requests_with_one_idempotency_key_queue_one_job(
         )
     assert Generation.objects.count() == 1
     assert len({result.data[0].b64_json for result in results}) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b'"a cat"',
+        b"null",
+        b'{"prompt": "a cat", "n": "three"}',
+        b'{"prompt": "a cat", "n": true}',
+        b'{"prompt": {"text": "a cat"}}',
+        b'{"prompt": "a cat", "model": 5}',
+        b'{"prompt": "a cat", "stream": "maybe"}',
+        b'{"prompt": "a cat", "output_format": "jpeg", "output_compression": 101}',
+        b'{"prompt": "' + b"x" * 40_000 + b'"}',
+        b'{"prompt": "a cat", "size": "99999999999999999999x1024"}',
+        b"\xff\xfe not utf-8",
+    ],
+)
+def test_hostile_bodies_are_400_in_openais_shape(live_server, secret, provider, body):
+    status, answer = raw_request(live_server.url + "/v1/images/generations", secret, "POST", body)
+    assert status == 400, answer
+    assert answer["error"]["type"] == "invalid_request_error" and answer["error"]["message"]
+    assert not Generation.objects.exists()
+
+
+def test_an_edit_that_is_not_multipart_is_400(live_server, secret, provider):
+    status, answer = raw_request(
+        live_server.url + "/v1/images/edits", secret, "POST", b'{"prompt": "a cat"}'
+    )
+    assert status == 400 and "multipart" in answer["error"]["message"]
