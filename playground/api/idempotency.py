@@ -1,8 +1,14 @@
-"""`Idempotency-Key`: the same key, API key and body get the first request's job back."""
+"""`Idempotency-Key`: the same key, API key and body get the first request's job back.
+
+A key is remembered for a day, as OpenAI's API does; after that it may be used again for a new
+request, and the worker's recovery round deletes what has expired.
+"""
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from playground.api.models import MAX_IDEMPOTENCY_KEY, IdempotentRequest
 from playground.api.responses import ApiError, invalid
@@ -10,6 +16,8 @@ from playground.apikeys.models import ApiKey
 from playground.generations.models import Generation
 
 HEADER = "Idempotency-Key"
+KEPT_FOR = timedelta(hours=24)
+FORGET_BATCH = 1000
 
 
 def idempotency_key(header_value: str | None) -> str | None:
@@ -55,6 +63,10 @@ def queue_once(
     The record and the job commit together; of two concurrent duplicates the unique
     constraint lets one commit, and the other's job is rolled back with its record.
     """
+    # An expired record frees its key for this request (the sweep may not have run yet).
+    IdempotentRequest.objects.filter(
+        api_key=api_key, idempotency_key=key, created_at__lt=timezone.now() - KEPT_FOR
+    ).delete()
     if (earlier := _earlier_job(api_key, key, endpoint, fingerprint)) is not None:
         return earlier, False
     try:
@@ -71,3 +83,14 @@ def queue_once(
             raise
         return earlier, False
     return generation, True
+
+
+def forget_expired_keys(now: datetime | None = None) -> int:
+    """Delete the records older than KEPT_FOR, a batch at a time; returns how many went."""
+    cutoff = (now or timezone.now()) - KEPT_FOR
+    expired = list(
+        IdempotentRequest.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[
+            :FORGET_BATCH
+        ]
+    )
+    return IdempotentRequest.objects.filter(pk__in=expired).delete()[0] if expired else 0

@@ -26,6 +26,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from playground.api.idempotency import forget_expired_keys
 from playground.generations.models import this_worker
 from playground.generations.recovery import recover_orphaned_jobs
 from playground.generations.renditions import add_missing_renditions
@@ -162,6 +163,7 @@ class PoolWorker(Worker):
         for what, recover in (
             ("orphaned jobs", recover_orphaned_jobs),
             ("missing renditions", make_missing_renditions),
+            ("expired idempotency keys", forget_expired_keys),
         ):
             try:
                 recover()
