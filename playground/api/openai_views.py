@@ -16,7 +16,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -29,7 +29,14 @@ from playground.api.requests import (
     parse_generation_request,
     unsupported_param,
 )
-from playground.api.responses import ApiError, images_response, invalid, job_error
+from playground.api.responses import (
+    ApiError,
+    images_response,
+    invalid,
+    job_error,
+    still_running,
+)
+from playground.api.streaming import stream_response
 from playground.api.waiting import read_and_close, wait_until_settled
 from playground.apikeys.auth import ApiKeyError, authenticate_api_request, check_key_caps
 from playground.apikeys.models import ApiKey
@@ -46,6 +53,12 @@ from playground.generations.queueing import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Queued:
+    job_id: int
+    stream: bool
 
 
 @dataclass
@@ -127,15 +140,12 @@ def _validated_form(
 
 def _queue(
     request: HttpRequest, endpoint: str, parse: Callable[[HttpRequest], ImagesRequest]
-) -> int:
-    """Authenticate, check and queue: the job's id. Raises ApiError."""
+) -> Queued:
+    """Authenticate, check and queue: the job's id, and whether to stream. Raises ApiError."""
     try:
         key = authenticate_api_request(request)
         replay_key = idempotency.idempotency_key(request.headers.get(idempotency.HEADER))
         images_request = parse(request)
-        if images_request.stream:
-            # Streaming answers Server-Sent Events as previews arrive; not offered yet.
-            raise invalid("stream", "Streaming is not supported yet.")
         inputs: JobInputs = (
             _inputs_for(key.owner, images_request) if images_request.images else NoInputs()
         )
@@ -147,13 +157,13 @@ def _queue(
 
             inputs.stage()  # the files are written before any transaction begins
             if replay_key is None:
-                return queue().pk
+                return Queued(queue().pk, images_request.stream)
             generation, queued_now = idempotency.queue_once(
                 key, replay_key, endpoint, images_request.fingerprint(), queue
             )
             if not queued_now:
                 inputs.discard()  # this request's files: the earlier job has its own
-            return generation.pk
+            return Queued(generation.pk, images_request.stream)
         except BaseException:
             inputs.discard()
             raise
@@ -180,19 +190,9 @@ def _settled_response(job_id: int) -> HttpResponse:
     return job_error(job).response()
 
 
-def _still_running(job_id: int, waited: float) -> HttpResponse:
-    return ApiError(
-        504,
-        f"The job {job_id} is still running after {waited:g} seconds. It was not cancelled: "
-        "its images will be in your gallery when it finishes.",
-        code="job_still_running",
-        extra={"job_id": job_id},
-    ).response()
-
-
 async def _serve(
     request: HttpRequest, endpoint: str, parse: Callable[[HttpRequest], ImagesRequest]
-) -> HttpResponse:
+) -> HttpResponseBase:
     if request.method != "POST":
         response = ApiError(
             405, f"Use POST for {request.path}.", code="method_not_allowed"
@@ -200,20 +200,24 @@ async def _serve(
         response["Allow"] = "POST"
         return response
     try:
-        job_id = await sync_to_async(read_and_close(lambda: _queue(request, endpoint, parse)))()
+        queued = await sync_to_async(read_and_close(lambda: _queue(request, endpoint, parse)))()
     except ApiError as error:
         return error.response()
+    job_id = queued.job_id
     waited = float(settings.API_WAIT_SECONDS)
+    if queued.stream:
+        # Server-Sent Events as previews arrive, then the originals, as OpenAI streams.
+        return stream_response(job_id, endpoint, waited)
     if not await wait_until_settled(job_id, waited):
-        return _still_running(job_id, waited)
+        return still_running(job_id, waited).response()
     return await sync_to_async(read_and_close(lambda: _settled_response(job_id)))()
 
 
 @csrf_exempt
-async def image_generations(request: HttpRequest) -> HttpResponse:
+async def image_generations(request: HttpRequest) -> HttpResponseBase:
     return await _serve(request, "generations", parse_generation_request)
 
 
 @csrf_exempt
-async def image_edits(request: HttpRequest) -> HttpResponse:
+async def image_edits(request: HttpRequest) -> HttpResponseBase:
     return await _serve(request, "edits", parse_edit_request)

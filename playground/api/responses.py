@@ -117,3 +117,14 @@ def images_response(job: Generation, images: list[Image]) -> JsonResponse:
     if job.usage:
         body["usage"] = job.usage
     return JsonResponse(body)
+
+
+def still_running(job_id: int, waited: float) -> ApiError:
+    """The wait ran out; the job goes on, and its images land in the gallery."""
+    return ApiError(
+        504,
+        f"The job {job_id} is still running after {waited:g} seconds. It was not cancelled: "
+        "its images will be in your gallery when it finishes.",
+        code="job_still_running",
+        extra={"job_id": job_id},
+    )
