@@ -209,6 +209,10 @@ def test_it_edits_a_result_and_links_parent_and_child(page, alice, provider, ups
     assert page.locator("[data-image-order]").input_value() == f"gallery:{parent.pk}"
 
     first.locator("text=Edit this").first.click()
+    # The chip from "Use as reference" is there before and after: wait for the page that
+    # "Edit this" opens, so the next click cannot land on the one it leaves.
+    page.wait_for_url(f"**/?reference={parent.pk}")
+    page.wait_for_load_state("domcontentloaded")
     chip = page.locator("[data-reference][data-kind=gallery]")
     expect(chip).to_have_count(1)
     page.click("[data-open-mask-editor]")
