@@ -6,7 +6,6 @@ import io
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -14,33 +13,16 @@ from typing import Any
 import openai
 import pytest
 from django.test.utils import override_settings
-from openai import OpenAI
 from PIL import Image as PILImage
 
 from playground.accounts.models import UserBudget
 from playground.apikeys.models import ApiKey
 from playground.gallery.models import Image
 from playground.generations.models import Generation
-from tests.workers import WorkerThread, wait_for
+from tests.api.conftest import MODEL, client_for
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MODEL = "gpt-image-1.5"
-
-
-@pytest.fixture
-def worker(provider: Any) -> Iterator[None]:
-    with WorkerThread(concurrency=4, interval=0.05):
-        yield
-
-
-@pytest.fixture
-def secret(alice: Any) -> str:
-    return ApiKey.issue(alice, "script", created_by=alice)[1]
-
-
-def client_for(live_server: Any, secret: str, **kwargs: Any) -> OpenAI:
-    return OpenAI(base_url=live_server.url + "/v1", api_key=secret, max_retries=0, **kwargs)
 
 
 def png(size: tuple[int, int], color: str = "red", mode: str = "RGB") -> bytes:
