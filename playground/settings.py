@@ -281,6 +281,14 @@ WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 32)
 WORKER_MALLOC_ARENAS = env_int("WORKER_MALLOC_ARENAS", 2)
 # How long a `/v1/images/*` request waits for its job before answering 504 (the job runs on).
 API_WAIT_SECONDS = env_int("API_WAIT_SECONDS", 600)
+# URLs the API is given (reference images to fetch, callbacks to post to) are refused when
+# they point at loopback, private or link-local addresses, unless this is set.
+API_ALLOW_PRIVATE_URLS = env_bool("API_ALLOW_PRIVATE_URLS", False)
+# A reference image fetched from a URL: the most bytes read, and how long the fetch may take.
+API_FETCH_MAX_BYTES = env_int("API_FETCH_MAX_BYTES", 20 * 1024 * 1024)
+API_FETCH_TIMEOUT_SECONDS = env_int("API_FETCH_TIMEOUT_SECONDS", 15)
+# How long the result URLs that recordInfo and callbacks give out stay valid.
+API_RESULT_URL_SECONDS = env_int("API_RESULT_URL_SECONDS", 24 * 3600)
 # Where workers on this machine listen for "a job was queued" (SQLite; PostgreSQL uses NOTIFY).
 WAKEUP_DIR = Path(env_str("WAKEUP_DIR", str(DATA_DIR / "run")))
 # On SIGTERM a worker stops claiming jobs and lets running ones finish for this long, then

@@ -1,4 +1,6 @@
-"""Requests made with an `Idempotency-Key`: a retry gets the first request's job back."""
+"""The API's records: Idempotency-Key uses, task API tasks, and hosts reference URLs may name."""
+
+import secrets
 
 from django.db import models
 from django.utils import timezone
@@ -35,3 +37,61 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.idempotency_key} → job {self.generation_id}"
+
+
+def new_task_id() -> str:
+    return "task_" + secrets.token_hex(16)
+
+
+class ApiTask(models.Model):
+    """A job queued through the task API (`createTask`): its public id, its callback, and the
+    request as sent, which `recordInfo` returns as `param`."""
+
+    task_id = models.CharField(max_length=40, unique=True, default=new_task_id, editable=False)
+    generation = models.OneToOneField(
+        "generations.Generation", on_delete=models.CASCADE, related_name="api_task"
+    )
+    api_key = models.ForeignKey(
+        "apikeys.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    callback_url = models.URLField(max_length=2000, blank=True)
+    param = models.JSONField(default=dict, help_text="The request body, as the program sent it.")
+    base_url = models.CharField(
+        max_length=500, help_text="This server's address as the program reached it."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "API task"
+
+    def __str__(self) -> str:
+        return self.task_id
+
+
+class AllowedFetchHost(models.Model):
+    """A host the task API may fetch reference images from (`input_urls`, `mask_url`).
+
+    Addresses on private, loopback or link-local networks stay refused even when listed,
+    unless API_ALLOW_PRIVATE_URLS is set.
+    """
+
+    host = models.CharField(
+        max_length=253,
+        unique=True,
+        help_text="A host name such as images.example.com, or .example.com for it and every "
+        "name under it.",
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["host"]
+        verbose_name = "allowed host for reference URLs"
+        verbose_name_plural = "allowed hosts for reference URLs"
+
+    def __str__(self) -> str:
+        return self.host
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.host = self.host.strip().lower().rstrip(".")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
