@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "playground.audit",
     "playground.apikeys",
     "playground.api",
+    "playground.webhooks",
     "axes",  # sign-in lockout, see "Sign-in lockout" below
 ]
 
