@@ -91,9 +91,12 @@ def snippets(request: CodeRequest, origin: str) -> list[Snippet]:
     server_python = python(request, server_client, ("base64", "os"), KEY_HINT)
     openai_curl = curl(request, OPENAI_BASE_URL, OPENAI_KEY_VARIABLE)
     openai_python = python(request, OPENAI_CLIENT, ("base64",))
+    tasks_url = origin.rstrip("/") + "/api/v1/jobs"
     return [
         Snippet("server", "curl", "curl · this server", server_curl),
         Snippet("server", "python", "Python · this server", server_python),
+        Snippet("tasks", "curl", "curl · task API", task_curl(request, tasks_url)),
+        Snippet("tasks", "python", "Python · task API", task_python(request, tasks_url)),
         Snippet("openai", "curl", "curl · OpenAI", openai_curl),
         Snippet("openai", "python", "Python · OpenAI", openai_python),
     ]
@@ -214,3 +217,107 @@ def _python_stream_loop(request: CodeRequest) -> list[str]:
         f'        with open(f"image-{{number}}.{request.extension}", "wb") as file:',
         "            file.write(base64.b64decode(event.b64_json))",
     ]
+
+
+# ---------------------------------------------------------------- the task API
+
+
+TASK_REFERENCES_NOTE = (
+    "# input_urls and mask_url: URLs of images in this playground (a task's result URL or a\n"
+    "# gallery image's address) or data: URLs; other hosts only if an admin allowed them."
+)
+
+
+def task_body(request: CodeRequest) -> dict[str, Any]:
+    """createTask's body: the model, and the other parameters under `input` (the task API
+    does not stream, so `partial_images` is left out)."""
+    params = dict(request.params)
+    body: dict[str, Any] = {"model": params.pop("model", "")}
+    task_input = {name: value for name, value in params.items() if name != "partial_images"}
+    if request.is_edit:
+        task_input["input_urls"] = [
+            f"REFERENCE_URL_{number}" for number in range(1, request.reference_count + 1)
+        ]
+        if request.uses_mask:
+            task_input["mask_url"] = "MASK_URL"
+    body["input"] = task_input
+    return body
+
+
+def task_curl(request: CodeRequest, tasks_url: str) -> str:
+    lines = [KEY_HINT]
+    if request.is_edit:
+        lines.append(TASK_REFERENCES_NOTE)
+    lines.append('# Add "callBackUrl" to have the result POSTed to you when the task ends.')
+    body = json.dumps(task_body(request), indent=2, ensure_ascii=False)
+    create = [
+        f"curl {shlex.quote(tasks_url + '/createTask')}",
+        f'-H "Authorization: Bearer ${SERVER_KEY_VARIABLE}"',
+        '-H "Content-Type: application/json"',
+        f"-d {shlex.quote(body)}",
+    ]
+    lines.append(" \\\n  ".join(create))
+    lines.append("")
+    lines.append("# Then ask for its state with the taskId it answered, until success or fail:")
+    poll = [
+        f"curl -G {shlex.quote(tasks_url + '/recordInfo')}",
+        f'-H "Authorization: Bearer ${SERVER_KEY_VARIABLE}"',
+        '--data-urlencode "taskId=$TASK_ID"',
+    ]
+    lines.append(" \\\n  ".join(poll))
+    return "\n".join(lines) + "\n"
+
+
+def _py_dict(value: Any, depth: int = 0) -> str:
+    """A Python literal of a JSON-like value, one entry per line."""
+    pad = "    " * (depth + 1)
+    if isinstance(value, dict):
+        items = [f"{pad}{py_literal(k)}: {_py_dict(v, depth + 1)}," for k, v in value.items()]
+        return "{\n" + "\n".join(items) + "\n" + "    " * depth + "}"
+    if isinstance(value, list):
+        items = [f"{pad}{_py_dict(v, depth + 1)}," for v in value]
+        return "[\n" + "\n".join(items) + "\n" + "    " * depth + "]"
+    return py_literal(value)
+
+
+def task_python(request: CodeRequest, tasks_url: str) -> str:
+    """createTask, then recordInfo every few seconds, then the result files (standard library
+    only)."""
+    lines = [
+        "import json",
+        "import os",
+        "import time",
+        "import urllib.parse",
+        "import urllib.request",
+        "",
+        KEY_HINT,
+        f"API = {py_literal(tasks_url)}",
+        f'HEADERS = {{"Authorization": "Bearer " + os.environ["{SERVER_KEY_VARIABLE}"]}}',
+        "",
+        "",
+        "def call(path, body=None):",
+        "    data = None if body is None else json.dumps(body).encode()",
+        '    headers = {**HEADERS, "Content-Type": "application/json"} if data else HEADERS',
+        "    request = urllib.request.Request(API + path, data=data, headers=headers)",
+        "    with urllib.request.urlopen(request, timeout=60) as response:",
+        '        return json.load(response)["data"]',
+        "",
+        "",
+    ]
+    if request.is_edit:
+        lines.append(TASK_REFERENCES_NOTE)
+    lines.append('# Add "callBackUrl" to have the result POSTed to you when the task ends.')
+    lines.append(f'task_id = call("/createTask", {_py_dict(task_body(request))})["taskId"]')
+    lines += [
+        "while True:",
+        '    record = call("/recordInfo?" + urllib.parse.urlencode({"taskId": task_id}))',
+        '    if record["state"] in ("success", "fail"):',
+        "        break",
+        "    time.sleep(2)",
+        'if record["state"] == "fail":',
+        '    raise SystemExit(record["failCode"] + ": " + record["failMsg"])',
+        'urls = json.loads(record["resultJson"])["resultUrls"]',
+        "for number, url in enumerate(urls, start=1):",
+        f'    urllib.request.urlretrieve(url, f"image-{{number}}.{request.extension}")',
+    ]
+    return "\n".join(lines) + "\n"

@@ -356,3 +356,47 @@ def test_the_openai_curl_snippet_streams_events(catalog, upstream, tmp_path):
     events = real_curl(code, upstream.base_url, tmp_path)
     assert "event: image_generation.partial_image" in events
     assert "event: image_generation.completed" in events
+
+
+# ---------------------------------------------------------------- the task API snippets
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prompt", HOSTILE, ids=HOSTILE_IDS)
+def test_the_task_curl_snippet_sends_the_settings_under_input(catalog, tmp_path, prompt):
+    request = code_request(prompt=prompt, n="2", quality="low", partial_images="1")
+    arguments = spy_curl(by_kind(request)["tasks-curl"].code, tmp_path)
+    create_at = arguments.index(ORIGIN + "api/v1/jobs/createTask")
+    body = json.loads(option_values(arguments[create_at:], "-d")[0])
+    assert body["model"] == request.params["model"]
+    assert body["input"]["prompt"] == prompt
+    assert body["input"]["n"] == 2 and body["input"]["quality"] == "low"
+    assert "partial_images" not in body["input"]  # a task does not stream
+    assert "Authorization: Bearer pk-env" in option_values(arguments, "-H")
+    assert ORIGIN + "api/v1/jobs/recordInfo" in arguments
+
+
+@pytest.mark.django_db
+def test_the_task_snippets_name_references_and_mask_as_urls(catalog, tmp_path):
+    request = code_request(reference_count=2, has_mask=True)
+    arguments = spy_curl(by_kind(request)["tasks-curl"].code, tmp_path)
+    body = json.loads(option_values(arguments, "-d")[0])
+    assert body["input"]["input_urls"] == ["REFERENCE_URL_1", "REFERENCE_URL_2"]
+    assert body["input"]["mask_url"] == "MASK_URL"
+    code = by_kind(request)["tasks-python"].code
+    ast.parse(code)  # valid Python, whatever the prompt
+    assert '"input_urls": [' in code and '"mask_url": "MASK_URL"' in code
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prompt", HOSTILE, ids=HOSTILE_IDS)
+def test_the_task_python_snippet_keeps_any_prompt_intact(catalog, prompt):
+    code = by_kind(code_request(prompt=prompt))["tasks-python"].code
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Dict) and any(
+            isinstance(k, ast.Constant) and k.value == "input" for k in node.keys
+        ):
+            body = ast.literal_eval(node)
+            assert body["input"]["prompt"] == prompt
+            return
+    raise AssertionError("no createTask body in the snippet")

@@ -42,7 +42,8 @@ def test_it_renders_the_code_for_the_current_values(logged_in):
     assert "prompt='a \"red\" kite'," in page  # a Python literal
     assert '"quality": "low"' in page and 'quality="low"' in page and "n=3," in page
     assert "https://api.openai.com/v1/images/generations" in page
-    assert page.count("data-copy") == 4
+    assert page.count("data-copy") == 6  # this server, the task API, OpenAI; curl and Python
+    assert "http://testserver/api/v1/jobs/createTask" in page
     assert PROVIDER_KEY not in page
 
 
