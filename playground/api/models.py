@@ -95,3 +95,25 @@ class AllowedFetchHost(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.host = self.host.strip().lower().rstrip(".")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class RateLimitWindow(models.Model):
+    """How many requests one counter (a key's or a user's) has made in one fixed window.
+
+    Shared by every web process through the database: a request increments its rows with an
+    UPDATE inside a transaction, which holds the row until it commits or rolls back.
+    """
+
+    counter = models.CharField(max_length=100, help_text="e.g. key:12:queue or user:3:queue.")
+    window_start = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counter", "window_start"], name="api_rate_limit_window_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counter} from {self.window_start:%H:%M:%S}: {self.count}"

@@ -21,6 +21,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from playground.api import idempotency
+from playground.api.rate_limits import (
+    RateLimited,
+    RateStatus,
+    check_rate,
+    rate_limit_response_fields,
+)
 from playground.api.requests import (
     ImagesRequest,
     find_model,
@@ -59,6 +65,7 @@ logger = logging.getLogger(__name__)
 class Queued:
     job_id: int
     stream: bool
+    rate: RateStatus
 
 
 @dataclass
@@ -96,13 +103,13 @@ def _refusal(refused: JobRefused) -> ApiError:
         param = None if name == "__all__" else name
         if refused.over_budget:
             return ApiError(
-                429, messages[0], code="budget_exceeded", retry_after=_seconds_to_next_month()
+                429, messages[0], code="budget_exceeded", retry_after=seconds_to_next_month()
             )
         return invalid(param, messages[0])
     return invalid(None, str(refused) or "The request was refused.")
 
 
-def _seconds_to_next_month() -> int:
+def seconds_to_next_month() -> int:
     """A monthly budget frees up when the month turns."""
     now = timezone.localtime()
     days = calendar.monthrange(now.year, now.month)[1]
@@ -141,9 +148,11 @@ def _validated_form(
 def _queue(
     request: HttpRequest, endpoint: str, parse: Callable[[HttpRequest], ImagesRequest]
 ) -> Queued:
-    """Authenticate, check and queue: the job's id, and whether to stream. Raises ApiError."""
+    """Authenticate, check and queue: the job's id, and whether to stream. Raises ApiError,
+    or RateLimited before anything is read or queued."""
     try:
         key = authenticate_api_request(request)
+        rate = check_rate(key, "queue")
         replay_key = idempotency.idempotency_key(request.headers.get(idempotency.HEADER))
         images_request = parse(request)
         inputs: JobInputs = (
@@ -157,13 +166,13 @@ def _queue(
 
             inputs.stage()  # the files are written before any transaction begins
             if replay_key is None:
-                return Queued(queue().pk, images_request.stream)
+                return Queued(queue().pk, images_request.stream, rate)
             generation, queued_now = idempotency.queue_once(
                 key, replay_key, endpoint, images_request.fingerprint(), queue
             )
             if not queued_now:
                 inputs.discard()  # this request's files: the earlier job has its own
-            return Queued(generation.pk, images_request.stream)
+            return Queued(generation.pk, images_request.stream, rate)
         except BaseException:
             inputs.discard()
             raise
@@ -180,6 +189,23 @@ def _queue(
             "The job could not be queued just now; nothing was charged. Try again.",
             retry_after=5,
         ) from error
+
+
+def _rate_limited(limited: RateLimited) -> HttpResponse:
+    """429 in OpenAI's shape, with Retry-After and the x-ratelimit-* headers."""
+    fields = rate_limit_response_fields(limited)
+    response = ApiError(
+        fields["status"], fields["message"], code=fields["code"], error_type=fields["type"]
+    ).response()
+    for name, value in fields["headers"].items():
+        response[name] = value
+    return response
+
+
+def _with_rate_headers(response: HttpResponseBase, rate: RateStatus) -> HttpResponseBase:
+    for name, value in rate.headers().items():
+        response[name] = value
+    return response
 
 
 def _settled_response(job_id: int) -> HttpResponse:
@@ -201,16 +227,19 @@ async def _serve(
         return response
     try:
         queued = await sync_to_async(read_and_close(lambda: _queue(request, endpoint, parse)))()
+    except RateLimited as limited:
+        return _rate_limited(limited)
     except ApiError as error:
         return error.response()
     job_id = queued.job_id
     waited = float(settings.API_WAIT_SECONDS)
     if queued.stream:
         # Server-Sent Events as previews arrive, then the originals, as OpenAI streams.
-        return stream_response(job_id, endpoint, waited)
+        return _with_rate_headers(stream_response(job_id, endpoint, waited), queued.rate)
     if not await wait_until_settled(job_id, waited):
-        return still_running(job_id, waited).response()
-    return await sync_to_async(read_and_close(lambda: _settled_response(job_id)))()
+        return _with_rate_headers(still_running(job_id, waited).response(), queued.rate)
+    response = await sync_to_async(read_and_close(lambda: _settled_response(job_id)))()
+    return _with_rate_headers(response, queued.rate)
 
 
 @csrf_exempt

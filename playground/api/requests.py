@@ -92,6 +92,9 @@ def _collect(fields: dict[str, Any], allowed: set[str]) -> tuple[dict[str, Any],
         if name in IGNORED_PARAMS or value is None:
             continue
         params[name] = _check_value(name, value)
+    if "partial_images" in params and not stream:
+        # Previews only exist as stream events; OpenAI refuses them without a stream.
+        raise invalid("partial_images", "partial_images requires stream=true.")
     return params, stream
 
 
