@@ -16,6 +16,7 @@ from playground.accounts.email_url import (
     default_from_address,
     mail_server_from_env,
 )
+from playground.api import rate_limits
 from playground.core import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -290,6 +291,22 @@ API_FETCH_MAX_BYTES = env_int("API_FETCH_MAX_BYTES", 20 * 1024 * 1024)
 API_FETCH_TIMEOUT_SECONDS = env_int("API_FETCH_TIMEOUT_SECONDS", 15)
 # How long the result URLs that recordInfo and callbacks give out stay valid.
 API_RESULT_URL_SECONDS = env_int("API_RESULT_URL_SECONDS", 24 * 3600)
+# API request rate limits, "N/second", "N/minute" or "N/hour" ("0" or "": none): requests that
+# queue a job, per key and per user (all their keys together), and task reads per key.
+API_RATE_LIMIT_PER_KEY = env_str("API_RATE_LIMIT_PER_KEY", "60/minute")
+API_RATE_LIMIT_PER_USER = env_str("API_RATE_LIMIT_PER_USER", "120/minute")
+API_READ_RATE_LIMIT_PER_KEY = env_str("API_READ_RATE_LIMIT_PER_KEY", "600/minute")
+for _rate_setting in (
+    "API_RATE_LIMIT_PER_KEY",
+    "API_RATE_LIMIT_PER_USER",
+    "API_READ_RATE_LIMIT_PER_KEY",
+):
+    rate_limits.parse_rate(_rate_setting, globals()[_rate_setting])  # a bad value stops here
+# Task callbacks: how long a receiver may take to answer, how many attempts are made, and the
+# waits before the 2nd, 3rd ... attempt (the last wait repeats if there are more attempts).
+CALLBACK_TIMEOUT_SECONDS = env_int("CALLBACK_TIMEOUT_SECONDS", 15)
+CALLBACK_MAX_ATTEMPTS = env_int("CALLBACK_MAX_ATTEMPTS", 6)
+CALLBACK_RETRY_SECONDS = [10, 30, 120, 600, 1800, 3600]
 # Where workers on this machine listen for "a job was queued" (SQLite; PostgreSQL uses NOTIFY).
 WAKEUP_DIR = Path(env_str("WAKEUP_DIR", str(DATA_DIR / "run")))
 # On SIGTERM a worker stops claiming jobs and lets running ones finish for this long, then

@@ -13,6 +13,7 @@ urlpatterns = [
     path("pricing/", include("playground.pricing.urls")),
     path("usage/", usage_report, name="usage"),
     path("", include("playground.apikeys.urls")),
+    path("", include("playground.webhooks.urls")),
     path("", include("playground.sharing.urls")),
     path("", include("playground.api.urls")),
     path("", include("playground.generations.urls")),

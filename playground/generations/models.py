@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from playground.providers.models import Provider
@@ -150,8 +150,11 @@ class Generation(models.Model):
         self.refresh_from_db()
         if changed:
             from playground.generations.push import job_changed  # push imports this module
+            from playground.webhooks.delivery import schedule_after_job  # so does this
 
             job_changed(self.pk)
+            pk = self.pk
+            transaction.on_commit(lambda: schedule_after_job(pk))  # a task's callback, if any
         return bool(changed)
 
 

@@ -4,12 +4,16 @@ from django_tasks import task
 from playground.generations.models import Generation
 from playground.generations.runner import run_generation_job
 from playground.generations.wakeup import notify_workers
+from playground.webhooks.delivery import schedule_after_job
 
 
 @task()
 def run_generation(generation_id: int) -> None:
     # The payload is the job's id only: parameters and keys stay in the database.
     run_generation_job(generation_id)
+    # A task API job that ended sends its callback (a no-op for any other job, or one that
+    # went back to the queue); recovery's sweep schedules any this misses.
+    transaction.on_commit(lambda: schedule_after_job(generation_id))
 
 
 def enqueue_in_transaction(generation: Generation) -> None:

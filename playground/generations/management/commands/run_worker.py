@@ -27,6 +27,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from playground.api.idempotency import forget_expired_keys
+from playground.api.rate_limits import forget_old_windows
 from playground.generations.models import this_worker
 from playground.generations.recovery import recover_orphaned_jobs
 from playground.generations.renditions import add_missing_renditions
@@ -36,9 +37,12 @@ from playground.generations.runner import (
     fail_unexpectedly,
     giving_back,
 )
+from playground.generations.tasks import run_generation
 from playground.generations.wakeup import WakeUps
 from playground.generations.watcher import release_connection, uses_connection_pool
 from playground.providers.client import tls_context
+from playground.webhooks.delivery import attempt_cut_short, sweep_callbacks
+from playground.webhooks.tasks import deliver_callback
 
 logger = logging.getLogger("playground.worker")
 
@@ -155,6 +159,10 @@ class PoolWorker(Worker):
         )
         if generation_id is not None:
             fail_unexpectedly(generation_id)
+        elif task_result.task_path == deliver_callback.module_path:
+            args = (task_result.args_kwargs or {}).get("args") or []
+            if len(args) == 2 and all(isinstance(arg, int) for arg in args):
+                attempt_cut_short(*args)  # recorded as a failed attempt, tried again
 
     def recover_if_due(self) -> None:
         if time.monotonic() < self.next_recovery:
@@ -164,6 +172,8 @@ class PoolWorker(Worker):
             ("orphaned jobs", recover_orphaned_jobs),
             ("missing renditions", make_missing_renditions),
             ("expired idempotency keys", forget_expired_keys),
+            ("ended rate limit windows", forget_old_windows),
+            ("task callbacks", sweep_callbacks),
         ):
             try:
                 recover()
@@ -352,6 +362,9 @@ def limit_malloc_arenas(arenas: int) -> None:
 
 
 def _generation_id(task_result: DBTaskResult) -> int | None:
+    """The job a run_generation task runs; None for any other task (a callback delivery)."""
+    if task_result.task_path != run_generation.module_path:
+        return None
     args = (task_result.args_kwargs or {}).get("args") or [None]
     return args[0] if isinstance(args[0], int) else None
 
