@@ -66,6 +66,8 @@ def _stream_flag(value: Any) -> bool:
 def _check_value(name: str, value: Any) -> Any:
     """The value as the form takes it; a clear error for a wrong type."""
     if name in INTEGER_PARAMS:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)  # 2.0 is a whole number, as JSON Schema counts it
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise invalid(name, f"{name} must be an integer.")
         return value

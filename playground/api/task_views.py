@@ -191,6 +191,8 @@ def _read_json(request: HttpRequest) -> dict[str, Any]:
 
 def _input_value(name: str, value: Any) -> Any:
     if name in INTEGER_INPUTS:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)  # 2.0 is a whole number, as JSON Schema counts it
         if isinstance(value, bool) or not isinstance(value, int):
             raise TaskError(422, f"input.{name}", "must be an integer.")
         return value

@@ -226,6 +226,7 @@ def test_concurrent_requests_with_one_idempotency_key_queue_one_job(
         b"null",
         b'{"prompt": "a cat", "n": "three"}',
         b'{"prompt": "a cat", "n": true}',
+        b'{"prompt": "a cat", "n": 1.5}',
         b'{"prompt": {"text": "a cat"}}',
         b'{"prompt": "a cat", "model": 5}',
         b'{"prompt": "a cat", "stream": "maybe"}',
@@ -240,6 +241,14 @@ def test_hostile_bodies_are_400_in_openais_shape(live_server, secret, provider, 
     assert status == 400, answer
     assert answer["error"]["type"] == "invalid_request_error" and answer["error"]["message"]
     assert not Generation.objects.exists()
+
+
+def test_a_whole_number_written_as_a_float_is_taken(live_server, secret, worker):
+    body = b'{"prompt": "a cat", "n": 2.0, "quality": "low", "size": "1024x1024"}'
+    status, answer = raw_request(live_server.url + "/v1/images/generations", secret, "POST", body)
+    assert status == 200, answer
+    assert len(answer["data"]) == 2
+    assert Generation.objects.get().params["n"] == 2
 
 
 def test_an_edit_that_is_not_multipart_is_400(live_server, secret, provider):

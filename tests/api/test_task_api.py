@@ -212,6 +212,7 @@ def test_malformed_bodies_are_422_naming_the_field(live_server, secret, provider
         ({"n": 99}, "input.n: "),
         ({"n": "three"}, "input.n: must be an integer"),
         ({"n": True}, "input.n: must be an integer"),
+        ({"n": 1.5}, "input.n: must be an integer"),
         ({"prompt": ""}, "input.prompt: "),
         ({"prompt": {"text": "a cat"}}, "input.prompt: must be a string"),
         ({"prompt": "x" * 40_000}, "input.prompt: "),
@@ -227,6 +228,12 @@ def test_malformed_bodies_are_422_naming_the_field(live_server, secret, provider
 def test_bad_inputs_are_422_naming_the_field(live_server, secret, provider, changes, msg_start):
     assert_error(create(live_server, secret, task_body(**changes)), 422, msg_start)
     assert not Generation.objects.exists() and not ApiTask.objects.exists()
+
+
+def test_a_whole_number_written_as_a_float_is_taken(live_server, secret, provider):
+    response = create(live_server, secret, task_body(n=2.0))
+    assert response.status_code == 200, response.text
+    assert Generation.objects.get().params["n"] == 2
 
 
 def test_the_wrong_method_is_405_in_kies_shape(live_server, secret, provider):
