@@ -289,6 +289,8 @@ API_ALLOW_PRIVATE_URLS = env_bool("API_ALLOW_PRIVATE_URLS", False)
 # A reference image fetched from a URL: the most bytes read, and how long the fetch may take.
 API_FETCH_MAX_BYTES = env_int("API_FETCH_MAX_BYTES", 20 * 1024 * 1024)
 API_FETCH_TIMEOUT_SECONDS = env_int("API_FETCH_TIMEOUT_SECONDS", 15)
+# All the reference images of one task together (fetched and data URLs): the most bytes.
+API_FETCH_MAX_TOTAL_BYTES = env_int("API_FETCH_MAX_TOTAL_BYTES", 64 * 1024 * 1024)
 # How long the result URLs that recordInfo and callbacks give out stay valid.
 API_RESULT_URL_SECONDS = env_int("API_RESULT_URL_SECONDS", 24 * 3600)
 # API request rate limits, "N/second", "N/minute" or "N/hour" ("0" or "": none): requests that

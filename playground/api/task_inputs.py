@@ -15,6 +15,7 @@ Every refusal names the field (`input.input_urls[2]`) and the reason.
 
 import base64
 import binascii
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +51,37 @@ class InputUrlRefused(ValueError):
         super().__init__(f"{field_name}: {reason}")
         self.field = field_name
         self.reason = reason
+
+
+@dataclass
+class _FetchBudget:
+    """What one task's fetches may take together: each fetch gets the time left of the
+    task's API_FETCH_TIMEOUT_SECONDS and the bytes left of its API_FETCH_MAX_TOTAL_BYTES, so
+    sixteen slow or large URLs cannot hold a request for minutes or fill its memory."""
+
+    deadline: float
+    bytes_left: int
+
+    @classmethod
+    def for_task(cls) -> "_FetchBudget":
+        return cls(
+            deadline=time.monotonic() + float(settings.API_FETCH_TIMEOUT_SECONDS),
+            bytes_left=int(settings.API_FETCH_MAX_TOTAL_BYTES),
+        )
+
+    def seconds_left(self, field_name: str) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0.05:
+            limit = settings.API_FETCH_TIMEOUT_SECONDS
+            raise InputUrlRefused(field_name, f"fetching the URLs took longer than {limit} s.")
+        return left
+
+    def take(self, content: bytes, field_name: str) -> bytes:
+        self.bytes_left -= len(content)
+        if self.bytes_left < 0:
+            total = _size_text(int(settings.API_FETCH_MAX_TOTAL_BYTES))
+            raise InputUrlRefused(field_name, f"the images together are larger than {total}.")
+        return content
 
 
 @dataclass
@@ -117,16 +149,17 @@ def _own_image_id(owner: Any, path: str, field_name: str) -> int:
     return image_id
 
 
-def _fetched_bytes(url: str, host: str, field_name: str) -> bytes:
+def _fetched_bytes(url: str, host: str, field_name: str, budget: _FetchBudget) -> bytes:
     if not outbound.host_allowed_for_fetch(host):
         raise InputUrlRefused(field_name, f"the host {host} is not allowed; an admin can allow it.")
     try:
         fetched = outbound.fetch(
             url,
-            max_bytes=int(settings.API_FETCH_MAX_BYTES),
-            timeout=float(settings.API_FETCH_TIMEOUT_SECONDS),
+            max_bytes=min(int(settings.API_FETCH_MAX_BYTES), max(0, budget.bytes_left)),
+            timeout=budget.seconds_left(field_name),
         )
     except outbound.RefusedUrl as refused:
+        budget.seconds_left(field_name)  # the task's time ran out: say that, not this fetch's
         raise InputUrlRefused(field_name, str(refused)) from refused
     if not fetched.content:
         raise InputUrlRefused(field_name, "fetching it returned no data.")
@@ -134,11 +167,18 @@ def _fetched_bytes(url: str, host: str, field_name: str) -> bytes:
 
 
 def _resolve(
-    owner: Any, request: HttpRequest, url: str, field_name: str, upload_name: str
+    owner: Any,
+    request: HttpRequest,
+    url: str,
+    names: tuple[str, str],
+    budget: _FetchBudget,
 ) -> SimpleUploadedFile | int:
-    """An upload of the URL's bytes, or the id of the owner's image it names."""
+    """An upload of the URL's bytes, or the id of the owner's image it names. `names` are
+    the field's name in errors and the upload's name."""
+    field_name, upload_name = names
     if url[:5].lower() == "data:":
-        return SimpleUploadedFile(upload_name, _data_url_bytes(url, field_name))
+        content = budget.take(_data_url_bytes(url, field_name), field_name)
+        return SimpleUploadedFile(upload_name, content)
     if len(url) > MAX_URL_CHARS:
         raise InputUrlRefused(field_name, f"the URL is longer than {MAX_URL_CHARS} characters.")
     try:
@@ -151,7 +191,8 @@ def _resolve(
         raise InputUrlRefused(field_name, "use an http(s) URL or a data:image/...;base64 URL.")
     if parts.netloc.lower() == request.get_host().lower():
         return _own_image_id(owner, parts.path, field_name)
-    return SimpleUploadedFile(upload_name, _fetched_bytes(url, host, field_name))
+    content = budget.take(_fetched_bytes(url, host, field_name, budget), field_name)
+    return SimpleUploadedFile(upload_name, content)
 
 
 def _image_upload(owner: Any, image_id: int, name: str) -> SimpleUploadedFile:
@@ -180,8 +221,10 @@ def task_edit_inputs(
             INPUT_URLS, f"at most {MAX_REFERENCES} URLs ({len(input_urls)} given)."
         )
     sources = _Sources()
+    budget = _FetchBudget.for_task()
     for index, url in enumerate(input_urls):
-        source = _resolve(owner, request, url, f"{INPUT_URLS}[{index}]", f"input_urls[{index}]")
+        names = (f"{INPUT_URLS}[{index}]", f"input_urls[{index}]")
+        source = _resolve(owner, request, url, names, budget)
         if isinstance(source, int):
             sources.gallery_ids.append(str(source))
             sources.order.append(f"gallery:{source}")
@@ -192,7 +235,7 @@ def task_edit_inputs(
     if mask_url:
         if not input_urls:
             raise InputUrlRefused(MASK_URL, "a mask needs input_urls: the image it applies to.")
-        resolved = _resolve(owner, request, mask_url, MASK_URL, "mask_url")
+        resolved = _resolve(owner, request, mask_url, (MASK_URL, "mask_url"), budget)
         mask = _image_upload(owner, resolved, "mask_url") if isinstance(resolved, int) else resolved
     try:
         return prepare_edit_inputs(

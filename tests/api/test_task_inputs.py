@@ -252,3 +252,49 @@ def test_a_refusal_after_the_inputs_were_written_removes_them(live_server, secre
     assert "monthly budget" in assert_error(response, 402, "")
     assert not Generation.objects.exists() and not InputFile.objects.exists()
     assert input_files_on_disk() == before
+
+
+def test_the_images_of_one_task_together_are_capped(live_server, secret, provider, settings):
+    settings.API_FETCH_MAX_TOTAL_BYTES = 6000
+    picture = data_url(noise_png((40, 40)))  # about 4,900 bytes: one fits, two do not
+    response = create(live_server, secret, task_body(input_urls=[picture]))
+    assert response.status_code == 200, response.text
+    response = create(live_server, secret, task_body(input_urls=[picture, picture]))
+    assert "together are larger than" in assert_error(response, 422, "input.input_urls[1]: ")
+    assert Generation.objects.count() == 1
+
+
+def test_slow_fetches_share_one_deadline(live_server, secret, provider, settings):
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    picture = png((64, 64), "blue")
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(0.7)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(picture)))
+            self.end_headers()
+            self.wfile.write(picture)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.API_ALLOW_PRIVATE_URLS = True
+        settings.API_FETCH_TIMEOUT_SECONDS = 2
+        AllowedFetchHost.objects.create(host="127.0.0.1")
+        url = f"http://127.0.0.1:{server.server_address[1]}/slow.png"
+        started = time.monotonic()
+        response = create(live_server, secret, task_body(input_urls=[url] * 6))
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Each fetch alone is well within 2 s; six of them are not.
+    assert "took longer than 2 s" in assert_error(response, 422, "input.input_urls[")
+    assert took < 4
+    assert not Generation.objects.exists()
