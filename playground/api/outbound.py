@@ -25,6 +25,7 @@ from playground.providers.addresses import _is_internal
 # reference images have no business redirecting.
 USER_AGENT = "gpt-image-playground"
 CONNECTED_EVENT = "connection.connect_tcp.complete"
+ANSWER_KEPT_BYTES = 500  # of a callback receiver's answer
 
 
 class RefusedUrl(ValueError):
@@ -151,12 +152,21 @@ def post_json(url: str, body: bytes, headers: dict[str, str], *, timeout: float)
     """POST a JSON body under the address rules (checked now, at delivery time). Raises
     RefusedUrl for a refused address, httpx.HTTPError for a failed delivery."""
     host = check_url(url)
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        response = client.post(
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+        client.stream(
+            "POST",
             url,
             content=body,
             headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
             extensions={"trace": _peer_check(host)},
-        )
-        excerpt = response.content[:500].decode("utf-8", errors="replace")
+        ) as response,
+    ):
+        # Only the start of the answer is kept: a receiver cannot make us read gigabytes.
+        start = bytearray()
+        for chunk in response.iter_raw():
+            start.extend(chunk)
+            if len(start) >= ANSWER_KEPT_BYTES:
+                break
+        excerpt = bytes(start[:ANSWER_KEPT_BYTES]).decode("utf-8", errors="replace")
         return Posted(response.status_code, excerpt)

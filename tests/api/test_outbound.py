@@ -172,3 +172,34 @@ def test_post_json_delivers_when_allowed(settings, local_server):
     posted = post_json(local_server + "/hook", b'{"a": 1}', {"X-Test": "1"}, timeout=5)
     assert posted.status == 204
     assert _Handler.received == [b'{"a": 1}']
+
+
+def test_a_huge_answer_to_a_callback_is_not_read_whole(settings):
+    settings.API_ALLOW_PRIVATE_URLS = True
+
+    class Flood(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(200)
+            self.send_header("Content-Length", str(10 * 1024**3))  # claims 10 GiB
+            self.end_headers()
+            try:
+                for _ in range(64):  # sends 64 MiB, then gives up
+                    self.wfile.write(b"x" * 1024 * 1024)
+            except OSError:
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flood)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        posted = post_json(f"http://127.0.0.1:{server.server_address[1]}/", b"{}", {}, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert posted.status == 200
+    assert posted.body_excerpt == "x" * 500
+    assert time.monotonic() - started < 3
