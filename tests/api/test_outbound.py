@@ -91,6 +91,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
+        if self.path == "/gzipped":
+            self.send_header("Content-Encoding", "gzip")
         if self.path == "/chunked":
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
@@ -203,3 +205,9 @@ def test_a_huge_answer_to_a_callback_is_not_read_whole(settings):
     assert posted.status == 200
     assert posted.body_excerpt == "x" * 500
     assert time.monotonic() - started < 3
+
+
+def test_a_compressed_answer_is_refused(settings, local_server):
+    settings.API_ALLOW_PRIVATE_URLS = True
+    with pytest.raises(RefusedUrl, match="compressed"):
+        fetch(local_server + "/gzipped", max_bytes=10_000, timeout=5)
