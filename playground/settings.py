@@ -114,7 +114,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Near the top, so that responses made by the middleware below get the policy too.
     "playground.core.csp.SiteCSPMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "playground.core.static_middleware.AsyncCapableWhiteNoiseMiddleware",
     # Gzip for text responses (pages, htmx partials, JSON), not images: see compression.py.
     # Below whitenoise, which serves static files precompressed (.br, .gz); above everything
     # that reads or writes the body, so compression comes last.
@@ -283,6 +283,9 @@ WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 32)
 WORKER_MALLOC_ARENAS = env_int("WORKER_MALLOC_ARENAS", 2)
 # How long a `/v1/images/*` request waits for its job before answering 504 (the job runs on).
 API_WAIT_SECONDS = env_int("API_WAIT_SECONDS", 600)
+# Threads per web process shared by the requests that wait long (an API call waiting for its
+# job, a page following its jobs) for their brief database reads; see core/asgi_files.py.
+WEB_WAIT_THREADS = env_int("WEB_WAIT_THREADS", 4)
 # URLs the API is given (reference images to fetch, callbacks to post to) are refused when
 # they point at loopback, private or link-local addresses, unless this is set.
 API_ALLOW_PRIVATE_URLS = env_bool("API_ALLOW_PRIVATE_URLS", False)

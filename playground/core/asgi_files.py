@@ -10,10 +10,13 @@ Request bodies go through the gate of core/body_limits.py first: a large one is 
 a caller who is signed in, and only up to the limit.
 """
 
+import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import django
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 
@@ -31,7 +34,30 @@ async def _read_in_threads(blocks: Iterator[bytes]) -> AsyncIterator[bytes]:
         yield block
 
 
+# Requests that wait long: an API call waiting for its job, a page following its jobs.
+LONG_WAIT_PATHS = ("/v1/", "/generations/events/")
+
+
 class FileStreamingASGIHandler(ASGIHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        # Django gives each request a thread of its own for its synchronous parts, kept until
+        # the request ends: a request waiting minutes for its job would keep an idle thread
+        # all along. Long-waiting requests share these few instead (one thread each, so a
+        # request's database work still runs on one thread at a time), which also bounds the
+        # database connections they open at once.
+        count = max(1, int(getattr(settings, "WEB_WAIT_THREADS", 4)))
+        self._wait_executors = itertools.cycle(
+            [ThreadPoolExecutor(max_workers=1, thread_name_prefix="wait") for _ in range(count)]
+        )
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope.get("type") == "http" and scope.get("path", "").startswith(LONG_WAIT_PATHS):
+            async with ThreadSensitiveContext(executor=next(self._wait_executors)):
+                await super().__call__(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
     async def handle(self, scope: dict, receive: Callable, send: Callable) -> None:
         admission = await admit(scope, receive)
         if admission is None:  # the client left

@@ -1,26 +1,23 @@
 """Requests the database cannot take become clear 4xx/503 answers instead of 500s."""
 
 import logging
-from collections.abc import Callable
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
+from django.utils.deprecation import MiddlewareMixin
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 
 
-class DatabaseUnavailableMiddleware:
-    """A database that cannot answer (connection limit, failover) is a 503 to retry."""
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
+    """A database that cannot answer (connection limit, failover) is a 503 to retry.
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+    MiddlewareMixin makes it sync and async capable: over ASGI an async view (an API call
+    waiting for its job) then runs on the event loop, not on a thread held for the wait."""
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError):
@@ -30,18 +27,15 @@ class DatabaseUnavailableMiddleware:
         return HttpResponse(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-class BadInputMiddleware:
+class BadInputMiddleware(MiddlewareMixin):
     """Input no view should ever see, refused with a 400 that names the field and the reason.
 
     NUL bytes: no text column can hold one (PostgreSQL refuses them). Numbers beyond 64 bits
     and an empty `?_to_field=` reach the database or Django's admin unchecked and would
-    otherwise end as a 500.
+    otherwise end as a 500. Sync and async capable, as DatabaseUnavailableMiddleware.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
         for where, values in (("query string", request.GET), ("form", request.POST)):
             for name, value in values.lists():
                 if "\x00" in name or any("\x00" in item for item in value):
@@ -49,7 +43,7 @@ class BadInputMiddleware:
                         f"The {where} field {name.replace(chr(0), '')!r} contains a NUL byte, "
                         "which no field accepts."
                     )
-        return self.get_response(request)
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OverflowError):
