@@ -6,6 +6,7 @@ The view queues in a worker thread, waits for the job without a database connect
 answers with the stored images. A client that hangs up does not cancel its job.
 """
 
+import asyncio
 import calendar
 import logging
 from collections.abc import Callable
@@ -59,6 +60,9 @@ from playground.generations.queueing import (
 )
 
 logger = logging.getLogger(__name__)
+
+# After a job settled, its answer is read again after these pauses if the database fails.
+SETTLED_READ_RETRIES = (0.2, 1.0, 3.0)
 
 
 @dataclass
@@ -238,8 +242,25 @@ async def _serve(
         return _with_rate_headers(stream_response(job_id, endpoint, waited), queued.rate)
     if not await wait_until_settled(job_id, waited):
         return _with_rate_headers(still_running(job_id, waited).response(), queued.rate)
-    response = await sync_to_async(read_and_close(lambda: _settled_response(job_id)))()
-    return _with_rate_headers(response, queued.rate)
+    return _with_rate_headers(await _read_settled(job_id), queued.rate)
+
+
+async def _read_settled(job_id: int) -> HttpResponse:
+    """The settled job's answer, read again if the database fails for a moment; past that,
+    an error naming the job (it is in the gallery), never one that invites a paid retry."""
+    for delay in SETTLED_READ_RETRIES:
+        try:
+            return await sync_to_async(read_and_close(lambda: _settled_response(job_id)))()
+        except DatabaseError as error:
+            logger.warning("reading the result of job %s failed (%s)", job_id, error)
+            await asyncio.sleep(delay)
+    return ApiError(
+        503,
+        f"Job {job_id} has finished and its images are in your gallery, but they could not "
+        "be read just now. Do not send the request again: that would run and charge it again.",
+        code="result_unavailable",
+        retry_after=5,
+    ).response()
 
 
 @csrf_exempt

@@ -7,14 +7,17 @@ Each read is short and gives its connection back at once.
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from playground.generations.models import Generation
 from playground.generations.push import job_event_hub
+
+logger = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 3.0
 T = TypeVar("T")
@@ -48,8 +51,13 @@ async def wait_until_settled(job_id: int, timeout: float) -> bool:
     try:
         while True:
             announced.clear()  # before the read: an announcement during it is not lost
-            if await sync_to_async(read_and_close(lambda: _is_settled(job_id)))():
-                return True
+            try:
+                if await sync_to_async(read_and_close(lambda: _is_settled(job_id)))():
+                    return True
+            except DatabaseError as error:
+                # The job is queued and paid for: a database busy for a moment must not turn
+                # into an error that a client would answer by asking (and paying) again.
+                logger.warning("reading job %s failed (%s); will read again", job_id, error)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
