@@ -52,3 +52,4 @@ bench: install
 	$(PY) bench/bench_page_weight.py
 	$(PY) bench/bench_open_pages.py
 	$(PY) bench/bench_gallery.py
+	$(PY) bench/bench_api.py
