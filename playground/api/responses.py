@@ -116,7 +116,10 @@ def images_response(job: Generation, images: list[Image]) -> JsonResponse:
             body[name] = value
     if job.usage:
         body["usage"] = job.usage
-    return JsonResponse(body)
+    response = JsonResponse(body)
+    # Base64 of PNG, JPEG or WebP: gzip would save a fifth for about 50 ms of CPU per MB.
+    response.holds_compressed_data = True  # type: ignore[attr-defined]
+    return response
 
 
 def still_running(job_id: int, waited: float) -> ApiError:

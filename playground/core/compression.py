@@ -3,7 +3,8 @@
 Images (PNG, JPEG, WebP) are compressed already: gzip would spend CPU for nothing and would
 wrap the original bytes (C2PA provenance) in a transfer encoding. Static files never get here:
 whitenoise answers them above this middleware, with its own precompressed .br and .gz files.
-Server-Sent Events are left alone too: gzip buffers, and an event must leave at once.
+Server-Sent Events are left alone too: gzip buffers, and an event must leave at once. So is
+JSON that carries base64 images (the Images API's answers), marked `holds_compressed_data`.
 
 BREACH: a compressed page that reflects input next to a secret can leak the secret. Django's
 CSRF token is masked afresh for every response, and GZipMiddleware pads each response with up
@@ -41,4 +42,6 @@ class TextGZipMiddleware(GZipMiddleware):
     ) -> HttpResponseBase:
         if not is_compressible(response.get("Content-Type", "")):
             return response
+        if getattr(response, "holds_compressed_data", False):
+            return response  # text wrapping compressed bytes: JSON of base64 images
         return super().process_response(request, response)

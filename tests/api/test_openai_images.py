@@ -256,3 +256,17 @@ def test_an_edit_that_is_not_multipart_is_400(live_server, secret, provider):
         live_server.url + "/v1/images/edits", secret, "POST", b'{"prompt": "a cat"}'
     )
     assert status == 400 and "multipart" in answer["error"]["message"]
+
+
+def test_image_answers_are_not_gzipped_but_other_json_is(live_server, secret, worker):
+    import httpx2
+
+    headers = {"Authorization": f"Bearer {secret}", "Accept-Encoding": "gzip"}
+    body = {"model": MODEL, "prompt": "a kite", "quality": "low", "size": "1024x1024"}
+    url = live_server.url + "/v1/images/generations"
+    answer = httpx2.post(url, json=body, headers=headers, timeout=30)
+    assert answer.status_code == 200
+    assert "content-encoding" not in answer.headers  # base64 of a PNG barely shrinks
+    assert answer.json()["data"][0]["b64_json"]
+    document = httpx2.get(live_server.url + "/api/openapi.json", headers=headers, timeout=30)
+    assert document.headers["content-encoding"] == "gzip"  # other JSON still is
