@@ -13,6 +13,7 @@ from typing import Any, NoReturn, Protocol
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from playground.apikeys.auth import check_key_caps
 from playground.generations.forms import GenerationForm
 from playground.generations.models import Generation
 from playground.generations.tasks import enqueue_in_transaction
@@ -142,6 +143,10 @@ def queue_generation(
             _lock_owner(owner)
             if refusal := budget_refusal(owner, high):
                 _refuse(form, None, refusal, over_budget=True)
+            if api_key is not None:
+                # Under the owner's lock, as the budget: concurrent requests of one key see
+                # each other's jobs, so together they cannot pass its caps (raises ApiKeyError).
+                check_key_caps(api_key, high)
             generation = Generation.objects.create(
                 owner=owner,
                 provider=Provider.objects.default(),
