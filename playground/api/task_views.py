@@ -37,7 +37,14 @@ from playground.api.rate_limits import (
     check_rate,
     rate_limit_response_fields,
 )
-from playground.api.requests import ImagesRequest, find_model, form_data, unsupported_param
+from playground.api.requests import (
+    INTEGER_PARAMS,
+    STRING_PARAMS,
+    ImagesRequest,
+    find_model,
+    form_data,
+    unsupported_param,
+)
 from playground.api.responses import ApiError
 from playground.api.task_inputs import InputUrlRefused, task_edit_inputs
 from playground.api.task_records import image_for_token, record_body
@@ -58,16 +65,9 @@ from playground.webhooks.secrets import has_webhook_secret
 logger = logging.getLogger(__name__)
 
 TOP_FIELDS = ("model", "callBackUrl", "input")
-STRING_INPUTS = (
-    "prompt",
-    "size",
-    "quality",
-    "output_format",
-    "background",
-    "moderation",
-    "input_fidelity",
-)
-INTEGER_INPUTS = ("n", "output_compression")
+# The Images API's parameters, under `input`; a task does not stream.
+STRING_INPUTS = STRING_PARAMS - {"model"}
+INTEGER_INPUTS = INTEGER_PARAMS - {"partial_images"}
 MAX_CALLBACK_URL = 2000
 TASK_ID = re.compile(r"task_[0-9a-f]{32}")
 # A result file may be kept by the program's own cache, not for long: a revoked key or a

@@ -21,6 +21,7 @@ from playground.apikeys.models import ApiKey
 from playground.gallery.models import Image
 from playground.generations.models import Generation
 from playground.inputs.models import InputFile
+from tests.api.test_openai_images import mask_png
 from tests.api.test_task_api import (
     assert_error,
     create,
@@ -37,14 +38,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def data_url(content: bytes, media_type: str = "image/png") -> str:
     return f"data:{media_type};base64,{base64.b64encode(content).decode()}"
-
-
-def mask_png(size: tuple[int, int]) -> bytes:
-    mask = PILImage.new("RGBA", size, (0, 0, 0, 255))
-    mask.paste((0, 0, 0, 0), (10, 10, 60, 60))
-    out = io.BytesIO()
-    mask.save(out, "PNG")
-    return out.getvalue()
 
 
 def noise_png(size: tuple[int, int]) -> bytes:
