@@ -47,13 +47,11 @@ import base64
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,7 +73,7 @@ from bench_jobs import (
     stop_processes,
     wait_healthy,
 )
-from bench_scale_out import postgres_database, stand_in_log, start
+from bench_scale_out import postgres_database, run_bench, stand_in_log, start
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.prefix) / "bin"
@@ -746,25 +744,9 @@ def run(options: Options) -> bool:
     return report(options, answers, wall, stored, upstream, idle, samples, load)
 
 
-def terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    signal.signal(signal.SIGTERM, terminate)
-    try:
-        return 0 if run(options) else 1
-    except BenchError as error:
-        progress(f"failed: {error}")
-        return 2
-    except KeyboardInterrupt:
-        progress("interrupted; every process was stopped")
-        return 130
-    except Exception:
-        traceback.print_exc()
-        progress("failed unexpectedly; every process was stopped")
-        return 2
+    return run_bench(lambda: run(options))
 
 
 if __name__ == "__main__":

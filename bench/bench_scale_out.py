@@ -837,12 +837,18 @@ def terminate(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    signal.signal(signal.SIGTERM, terminate)
     run: Callable[[Options], bool] = (
         serve if options.serve else run_memory if options.memory else run_burst
     )
+    return run_bench(lambda: run(options))
+
+
+def run_bench(run: Callable[[], bool]) -> int:
+    """Exit status of a benchmark: 0 all targets met, 1 one missed, 2 the run failed; a
+    SIGTERM or Ctrl-C stops every process it started."""
+    signal.signal(signal.SIGTERM, terminate)
     try:
-        return 0 if run(options) else 1
+        return 0 if run() else 1
     except BenchError as error:
         progress(f"failed: {error}")
         return 2
