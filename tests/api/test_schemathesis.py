@@ -41,7 +41,7 @@ CHECKS = [
 ]
 # Examples per operation and mode: enough to reach every error branch of the parsers, few
 # enough to keep the whole run near half a minute.
-EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 15}
+EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 12}
 # Operations where some generated valid requests must succeed. (An edit's generated files are
 # random bytes, not images; a task's taskId or a result's token is never a real one.)
 ACCEPTS_GENERATED = {

@@ -152,7 +152,10 @@ def test_queued_jobs_are_claimed_in_batches_and_start_together(
     ]
     assert len(delays) == 40
     assert max(delays) - min(delays) < 1.5, sorted(delays)
-    assert statements.by_thread["claim-loop"] < 20, statements.by_thread
+    # Claimed in a few batches: one claim per job would take two statements each (80 here).
+    # The rest is the worker's first recovery round (orphans, renditions, expired keys, rate
+    # windows, callbacks), which runs on this thread too.
+    assert statements.by_thread["claim-loop"] < 30, statements.by_thread
 
 
 def test_a_worker_process_holds_no_more_connections_than_its_pool(
