@@ -27,6 +27,10 @@ INTERNAL_URLS = [
     "http://224.0.0.1/",
     "http://localhost/",
     "http://LOCALHOST./",
+    "http://2130706433/",  # 127.0.0.1 as one decimal number
+    "http://0x7f.1/",  # ... in hex, shortened
+    "http://0177.0.0.1/",  # ... in octal
+    "http://2852039166/",  # 169.254.169.254 as one decimal number
 ]
 MALFORMED_URLS = [
     ("ftp://example.com/a.png", "Only http and https"),
