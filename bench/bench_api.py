@@ -47,7 +47,6 @@ import base64
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -214,17 +213,8 @@ def web_worker_pids(stack: Stack, count: int) -> list[int]:
 
 def create_api_key(stack: Stack, username: str) -> str:
     """A key for `username`; `create_api_key` prints it as its last line."""
-    done = subprocess.run(
-        [sys.executable, "manage.py", "create_api_key", username, "--name", "bench"],
-        cwd=ROOT,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"create_api_key failed:\n{done.stdout}{done.stderr}")
-    return done.stdout.strip().splitlines()[-1]
+    printed = manage(stack, "create_api_key", username, "--name", "bench")
+    return printed.strip().splitlines()[-1]
 
 
 @dataclass

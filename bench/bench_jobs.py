@@ -132,8 +132,9 @@ def stack_env(data_dir: Path, web_port: int, api_port: int) -> dict[str, str]:
     return env
 
 
-def manage(stack: Stack, *args: str) -> None:
-    """Run one management command to completion; raise with its output if it fails."""
+def manage(stack: Stack, *args: str) -> str:
+    """Run one management command to completion and return what it printed; raise with its
+    output if it fails."""
     done = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -144,6 +145,7 @@ def manage(stack: Stack, *args: str) -> None:
     )
     if done.returncode != 0:
         raise BenchError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
 
 
 def start_process(stack: Stack, name: str, argv: Sequence[str]) -> None:

@@ -17,8 +17,8 @@ from playground.api.models import ApiTask
 from playground.apikeys.models import ApiKey
 from playground.generations.forms import GenerationForm
 from playground.generations.queueing import NoInputs, queue_generation
+from tests.api.conftest import worker  # noqa: F401 -- the same worker fixture as the API tests
 from tests.jobs import FORM_FIELDS
-from tests.workers import WorkerThread
 
 FIELDS = {**FORM_FIELDS, "quality": "low", "output_format": "jpeg"}
 
@@ -96,12 +96,6 @@ def receiver() -> Iterator[Receiver]:
     state.released.set()
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def worker(provider: Any) -> Iterator[None]:
-    with WorkerThread(concurrency=4, interval=0.05):
-        yield
 
 
 @pytest.fixture
