@@ -34,6 +34,20 @@ def paint_horizontal_stroke(page, start: float = 0.25, end: float = 0.75) -> Non
     page.mouse.up()
 
 
+# Counts the times the chip list's order changes.
+COUNT_REORDERS = """window.reorders = 0;
+new MutationObserver(() => window.reorders++).observe(
+    document.querySelector("[data-reference-list]"), { childList: true });"""
+
+
+def wait_for_chips_to_settle(page) -> None:  # type: ignore[no-untyped-def]
+    """Waits until no chip is moving (flip) or pulsing."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-reference-list]')"
+        ".getAnimations({ subtree: true }).length === 0"
+    )
+
+
 def references_api(page, call: str):  # type: ignore[no-untyped-def]
     """Calls the page's references module, the instance its <script type=module> loaded."""
     src = page.locator('script[type=module][src*="references/index"]').get_attribute("src")
@@ -127,14 +141,23 @@ def test_it_collects_references_by_picker_paste_and_drop_and_by_keyboard(page, a
     expect(chips.first).to_have_class(re.compile("is-first"))
     assert references_api(page, "count()") == 2
 
-    # Dragging a chip past the middle of another puts it after that one.
+    # Dragging a chip past the middle of another puts it after that one. Like a person, the
+    # test aims at the chips once they have stopped gliding from the keyboard move.
     page.evaluate("document.querySelector('[data-reference-list]').scrollIntoView()")
+    wait_for_chips_to_settle(page)
     start, target = chips.nth(0).bounding_box(), chips.nth(1).bounding_box()
+    page.evaluate(COUNT_REORDERS)
     page.mouse.move(start["x"] + 30, start["y"] + 30)
     page.mouse.down()
-    page.mouse.move(target["x"] + target["width"] - 5, target["y"] + 30, steps=10)
+    page.mouse.move(target["x"] + target["width"] / 2 + 6, target["y"] + 30, steps=10)
+    # Coming back to rest between the two chips while the other one glides to its new
+    # place moves nothing more.
+    gap = (start["x"] + start["width"] + target["x"]) / 2
+    for wiggle in range(20):
+        page.mouse.move(gap + wiggle % 3 - 1, target["y"] + 30)
     expect(page.locator(".reference-ghost")).to_have_count(1)
     page.mouse.up()
+    assert page.evaluate("window.reorders") == 1
     expect(page.locator(".reference-ghost")).to_have_count(0)
     assert [item["name"] for item in references_api(page, "list()")] == ["room.png", "sunset.png"]
 

@@ -8,7 +8,7 @@ import {
   chipLabel,
   clampIndex,
   countText,
-  dropsAfter,
+  dropSlot,
   hasGalleryImage,
   imageType,
   movedMessage,
@@ -187,9 +187,26 @@ describe("positions", () => {
     assert.equal(clampIndex(5, 3), 2);
     assert.equal(clampIndex(1, 3), 1);
   });
-  it("drops after a chip past its middle", () => {
-    const box = { left: 100, width: 72 };
-    assert.equal(dropsAfter(137, box), true);
-    assert.equal(dropsAfter(136, box), false);
+  // Three 72 px chips in a row, 10 px apart, in a list from x=0 to 400.
+  const boxes = [0, 82, 164].map((left) => ({ left, top: 0, width: 72, height: 72 }));
+  const list = { left: 0, top: 0, width: 400, height: 72 };
+  it("drops before a chip, or after it past its middle", () => {
+    assert.equal(dropSlot(83, 10, boxes, 0, list), -1); // before its neighbour: no move
+    assert.equal(dropSlot(119, 10, boxes, 0, list), 2);
+    assert.equal(dropSlot(118, 10, boxes, 0, list), -1);
+    assert.equal(dropSlot(170, 10, boxes, 0, list), 2);
+    assert.equal(dropSlot(201, 10, boxes, 0, list), 3);
+    assert.equal(dropSlot(10, 10, boxes, 2, list), 0);
+  });
+  it("stays put over itself, the gaps between chips and outside the list", () => {
+    assert.equal(dropSlot(100, 30, boxes, 1, list), -1);
+    assert.equal(dropSlot(140, 30, boxes, 1, list), -1);
+    assert.equal(dropSlot(77, 30, boxes, 0, list), -1);
+    assert.equal(dropSlot(159, 30, boxes, 0, list), -1);
+    assert.equal(dropSlot(500, 30, boxes, 0, list), -1);
+  });
+  it("goes to the end past the last chip inside the list", () => {
+    assert.equal(dropSlot(300, 30, boxes, 0, list), 3);
+    assert.equal(dropSlot(300, 30, boxes, 2, list), -1);
   });
 });

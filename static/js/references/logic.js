@@ -149,9 +149,25 @@ export function chipKeyAction(event, index, length) {
 }
 
 /**
- * Where a chip dragged over `target` (a DOMRect-like box) goes: before it, or after it
- * when the pointer is past its middle.
+ * Where the dragged chip goes for a pointer at (x, y): the index of the chip it goes
+ * before (`boxes.length` for the end), or -1 to stay put. `boxes` are the chips' settled
+ * layout boxes ({left, top, width, height}) in order, `dragged` the dragged chip's index
+ * and `listBox` the list's box. Over a chip it goes before it, or after it past its middle;
+ * over the list's gaps past the last chip it goes to the end.
  */
-export function dropsAfter(x, targetBox) {
-  return x > targetBox.left + targetBox.width / 2;
+export function dropSlot(x, y, boxes, dragged, listBox) {
+  const inside = (box) =>
+    x >= box.left && x < box.left + box.width && y >= box.top && y < box.top + box.height;
+  const over = boxes.findIndex(inside);
+  let slot = -1;
+  if (over >= 0) {
+    const box = boxes[over];
+    slot = x > box.left + box.width / 2 ? over + 1 : over;
+  } else if (listBox && inside(listBox) && boxes.length) {
+    const last = boxes[boxes.length - 1];
+    const below = y >= last.top + last.height;
+    const beside = y >= last.top && x >= last.left + last.width;
+    if (below || beside) slot = boxes.length;
+  }
+  return slot === dragged || slot === dragged + 1 ? -1 : slot;
 }

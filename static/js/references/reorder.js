@@ -3,7 +3,7 @@
 
 import { chipsOf, listOf, nameOf } from "./chips.js";
 import { flip, pulse } from "./feedback.js";
-import { chipKeyAction, dropsAfter } from "./logic.js";
+import { chipKeyAction, dropSlot } from "./logic.js";
 import { moveTo, removeChip, renumber, sync } from "./tray.js";
 
 const CHIP = "[data-references] [data-reference]";
@@ -28,8 +28,12 @@ function startDrag(event) {
   drag.started = true;
   chip.classList.add("is-placeholder");
   listOf(drag.section).classList.add("is-sorting");
+  capture(chip, event.pointerId);
+}
+
+function capture(chip, pointerId) {
   try {
-    chip.setPointerCapture(event.pointerId);
+    chip.setPointerCapture(pointerId);
   } catch {
     // The pointer was already released.
   }
@@ -48,31 +52,28 @@ function renumberGhost() {
   drag.ghost.classList.toggle("is-first", position === 0);
 }
 
-// The chip the dragged one goes before (null: the end), or undefined for "stay put".
-function insertionPoint(x, y) {
-  const list = listOf(drag.section);
-  const chip = drag.chip;
-  const hit = document.elementFromPoint(x, y);
-  const target = hit && hit.closest && hit.closest("[data-reference]");
-  if (target && target !== chip && target.parentNode === list) {
-    return dropsAfter(x, target.getBoundingClientRect()) ? target.nextElementSibling : target;
-  }
-  if (!target && hit && list.contains(hit)) {
-    // Over the gaps of the grid: past the last chip means "to the end".
-    const chips = chipsOf(drag.section);
-    const last = chips[chips.length - 1];
-    const box = last.getBoundingClientRect();
-    if (last !== chip && (y > box.bottom || (y >= box.top && x > box.right))) return null;
-  }
-  return undefined;
+// A chip's box in the settled layout. A chip that was just moved is still gliding to its
+// slot (flip), and its on-screen box lags behind: deciding from that box made the order
+// flip back and forth while the pointer rested between two chips.
+function layoutBox(chip) {
+  const list = chip.parentNode; // positioned (edit.css), so it is the offsetParent
+  const origin = list.getBoundingClientRect();
+  return {
+    left: origin.left + list.clientLeft - list.scrollLeft + chip.offsetLeft,
+    top: origin.top + list.clientTop - list.scrollTop + chip.offsetTop,
+    width: chip.offsetWidth,
+    height: chip.offsetHeight,
+  };
 }
 
 function reorderAt(x, y) {
-  const before = insertionPoint(x, y);
-  const chip = drag.chip;
-  if (before === undefined || before === chip || before === chip.nextElementSibling) return;
   const list = listOf(drag.section);
-  flip(list, () => list.insertBefore(chip, before));
+  const chips = chipsOf(drag.section);
+  const slot = dropSlot(x, y, chips.map(layoutBox), chips.indexOf(drag.chip), list.getBoundingClientRect());
+  if (slot < 0) return;
+  flip(list, () => list.insertBefore(drag.chip, chips[slot] || null));
+  // Moving the chip in the document released its pointer capture; keep the drag's pointer.
+  capture(drag.chip, drag.pointerId);
   renumber(drag.section);
   renumberGhost();
 }
