@@ -107,10 +107,13 @@ INSTALLED_APPS = [
     "playground.apikeys",
     "playground.api",
     "playground.webhooks",
+    "playground.file_uploads",
     "axes",  # sign-in lockout, see "Sign-in lockout" below
 ]
 
 MIDDLEWARE = [
+    # First, so that an answer made by any middleware below carries its x-request-id too.
+    "playground.api.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Near the top, so that responses made by the middleware below get the policy too.
     "playground.core.csp.SiteCSPMiddleware",

@@ -307,6 +307,30 @@ def test_an_anonymous_api_call_gets_a_json_refusal(live_server, spool_dir):
     }
 
 
+def test_a_refusal_before_any_view_is_in_the_apis_own_envelope(live_server, spool_dir):
+    openai = RawRequest(
+        live_server.url,
+        "POST",
+        "/v1/images/generations",
+        {"Content-Type": "application/json", "Content-Length": str(GB)},
+    ).send()
+    assert openai.status == 403 and openai.json()["error"]["code"] == "authentication_required"
+    assert re.fullmatch(r"req_[0-9a-f]{32}", openai.headers["x-request-id"])
+    task = RawRequest(
+        live_server.url,
+        "POST",
+        "/api/v1/jobs/createTask",
+        {"Content-Type": "application/json", "Content-Length": str(GB)},
+    ).send()
+    assert task.status == 403
+    assert task.json() == {
+        "code": 403,
+        "msg": "Send an API key ('Authorization: Bearer ...') to send a request body over "
+        "64 KB.",
+        "data": None,
+    }
+
+
 def test_a_small_anonymous_request_still_reaches_the_login_form(live_server, spool_dir):
     answer = RawRequest(
         live_server.url,

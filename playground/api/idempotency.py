@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from playground.api.models import MAX_IDEMPOTENCY_KEY, IdempotentRequest
-from playground.api.responses import ApiError, invalid
 from playground.apikeys.models import ApiKey
+from playground.core.errors import ApiError, invalid
 from playground.generations.models import Generation
 
 HEADER = "Idempotency-Key"

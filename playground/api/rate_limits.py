@@ -11,16 +11,9 @@ The limits are settings in the form "N/second", "N/minute" or "N/hour"; "0" or "
 off. `parse_rate` checks them when the settings load, so a bad value stops the process at
 startup with a message naming the setting.
 
-For an endpoint with its own response shape (the task API):
-
-    try:
-        status = check_rate(key, "read")
-    except RateLimited as limited:
-        fields = rate_limit_response_fields(limited)
-        # fields: status (429), message, type ("requests"), code ("rate_limit_exceeded"),
-        # retry_after (seconds), headers (Retry-After and the x-ratelimit-* headers)
-        ...
-    # and on success: response headers from status.headers()
+`RateLimited` is an `ApiError` (429, code `rate_limit_exceeded`, with Retry-After and the
+x-ratelimit-* headers), so each API renders it in its own envelope; on success the response
+carries `status.headers()`.
 """
 
 from __future__ import annotations
@@ -29,13 +22,15 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from playground.core.errors import ApiError
 
 if TYPE_CHECKING:
     from playground.apikeys.models import ApiKey
@@ -95,8 +90,9 @@ class RateStatus:
         }
 
 
-class RateLimited(Exception):
-    """A limit was reached; the request was not counted and must not queue anything."""
+class RateLimited(ApiError):
+    """A limit was reached; the request was not counted and must not queue anything. A 429
+    with Retry-After and the x-ratelimit-* headers, in whichever envelope the API uses."""
 
     def __init__(self, retry_after_seconds: int, limit: int, scope: str, rate: Rate) -> None:
         self.retry_after_seconds = retry_after_seconds
@@ -104,26 +100,18 @@ class RateLimited(Exception):
         self.scope = scope  # "key" or "user"
         self.rate = rate
         whose = "this API key" if scope == "key" else "your account (all of its API keys together)"
-        self.message = (
+        super().__init__(
+            429,
             f"Rate limit reached for requests: {whose} may make {rate} (per-{scope} limit). "
-            f"Try again in {_seconds_text(retry_after_seconds)}."
+            f"Try again in {_seconds_text(retry_after_seconds)}.",
+            code="rate_limit_exceeded",
+            error_type="requests",
+            retry_after=retry_after_seconds,
+            headers=self.status().headers(),
         )
-        super().__init__(self.message)
 
     def status(self) -> RateStatus:
         return RateStatus(self.limit, 0, float(self.retry_after_seconds))
-
-
-def rate_limit_response_fields(error: RateLimited) -> dict[str, Any]:
-    """What a 429 answer to a refused request carries, in OpenAI's terms."""
-    return {
-        "status": 429,
-        "message": error.message,
-        "type": "requests",
-        "code": "rate_limit_exceeded",
-        "retry_after": error.retry_after_seconds,
-        "headers": {"Retry-After": str(error.retry_after_seconds), **error.status().headers()},
-    }
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 import base64
 from typing import Any
 
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
-from playground.apikeys.auth import ApiKeyError
+from playground.core.errors import ApiError
 from playground.gallery.models import Image
 from playground.generations.models import Generation
 from playground.providers.errors import Outcome
@@ -25,73 +26,20 @@ UPSTREAM_OUTCOMES = {
 }
 
 
-class ApiError(Exception):
-    """A request answered with OpenAI's error body."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        param: str | None = None,
-        code: str | None = None,
-        error_type: str | None = None,
-        retry_after: int | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.param = param
-        self.code = code
-        self.error_type = error_type or _default_type(status)
-        self.retry_after = retry_after
-        self.extra = extra or {}
-
-    @classmethod
-    def from_key_error(cls, error: ApiKeyError) -> "ApiError":
-        return cls(
-            error.status,
-            error.message,
-            code=error.code,
-            error_type=error.type,
-            retry_after=error.retry_after,
-        )
-
-    def response(self) -> JsonResponse:
-        body = {
-            "message": self.message,
-            "type": self.error_type,
-            "param": self.param,
-            "code": self.code,
-            **self.extra,
-        }
-        response = JsonResponse({"error": body}, status=self.status)
-        if self.retry_after is not None:
-            response["Retry-After"] = str(self.retry_after)
-        return response
-
-
-def _default_type(status: int) -> str:
-    if status == 429:
-        return "insufficient_quota"
-    if status == 403:
-        return "permission_error"
-    if status >= 500:
-        return "server_error"
-    return "invalid_request_error"
-
-
-def invalid(param: str | None, message: str, code: str | None = None) -> ApiError:
-    return ApiError(400, message, param=param, code=code)
-
-
 def job_error(job: Generation) -> ApiError:
     """The error a failed or cancelled job answers with."""
     message = job.error_message or f"The job ended {job.state} without images."
     code = job.error_code or None
     if job.error_code == Outcome.MODERATION_BLOCKED:
-        return ApiError(400, message, code=code, error_type="image_generation_user_error")
+        # OpenAI's block says at which stage and in which categories, when upstream said so.
+        details = (job.error_details or {}).get("moderation_details")
+        return ApiError(
+            400,
+            message,
+            code=code,
+            error_type="image_generation_user_error",
+            extra={"moderation_details": details} if details else None,
+        )
     if job.error_code in CLIENT_OUTCOMES:
         return ApiError(CLIENT_OUTCOMES[job.error_code], message, code=code)
     if job.error_code in UPSTREAM_OUTCOMES:
@@ -114,12 +62,18 @@ def images_response(job: Generation, images: list[Image]) -> JsonResponse:
     for name in ("background", "output_format", "quality", "size"):
         if value := meta.get(name) or params.get(name):
             body[name] = value
-    if job.usage:
-        body["usage"] = job.usage
+    if usage := usage_body(job.usage):
+        body["usage"] = usage
     response = JsonResponse(body)
     # Base64 of PNG, JPEG or WebP: gzip would save a fifth for about 50 ms of CPU per MB.
     response.holds_compressed_data = True  # type: ignore[attr-defined]
     return response
+
+
+def usage_body(usage: dict[str, Any] | None) -> dict[str, Any]:
+    """`usage` as OpenAI sends it: a detail the upstream did not give (a job stored before
+    null details were left out) is omitted, never null."""
+    return {name: value for name, value in (usage or {}).items() if value is not None}
 
 
 def still_running(job_id: int, waited: float) -> ApiError:
@@ -131,3 +85,9 @@ def still_running(job_id: int, waited: float) -> ApiError:
         code="job_still_running",
         extra={"job_id": job_id},
     )
+
+
+@csrf_exempt
+async def invalid_url(request: HttpRequest, rest: str | None = None) -> JsonResponse:
+    """Any `/v1/...` path no endpoint serves: OpenAI's 404, naming the method and the path."""
+    return ApiError(404, f"Invalid URL ({request.method} {request.path})").response()

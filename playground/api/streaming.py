@@ -1,10 +1,16 @@
 """`stream=true` of the Images API: Server-Sent Events as OpenAI sends them.
 
-The job is queued as for a plain request; the stream then waits on the job's announcements
-(re-reading every few seconds, as `waiting` does) and sends each preview the worker stored as a
-`<prefix>.partial_image` event, then each stored original as `<prefix>.completed`. A job that
-fails ends the stream with an `error` event in OpenAI's error shape. Every read is short and
-gives its connection back; a client that hangs up only ends the stream, never the job.
+The job is queued as for a plain request. `open_stream` then holds the answer's headers until
+the job has produced something (its first preview or image) or has ended: a job refused or
+failed before that (a moderation block) answers a real HTTP error in OpenAI's shape, as
+OpenAI's own endpoint does, and a wait that runs out first answers as a plain request does.
+Once the headers are out, each preview the worker stored goes as a `<prefix>.partial_image`
+event, then each stored original as `<prefix>.completed`; a job that fails after producing
+something ends the stream with an `error` event in OpenAI's error shape.
+
+The stream waits on the job's announcements, re-reading every few seconds as `waiting` does.
+Every read is short and gives its connection back; a client that hangs up only ends the
+stream, never the job.
 """
 
 import asyncio
@@ -12,23 +18,30 @@ import base64
 import contextlib
 import io
 import json
-from collections.abc import AsyncIterator, Collection
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.http import StreamingHttpResponse
+from django.db import DatabaseError
+from django.http import HttpResponseBase, StreamingHttpResponse
 from PIL import Image as PILImage
 
-from playground.api.responses import ApiError, job_error, still_running
+from playground.api.responses import ApiError, job_error, still_running, usage_body
 from playground.api.waiting import RECHECK_SECONDS, read_and_close
 from playground.gallery.models import Image
 from playground.generations.models import Generation, Preview
 from playground.generations.push import job_event_hub
 
+logger = logging.getLogger(__name__)
+
 PREFIXES = {"generations": "image_generation", "edits": "image_edit"}
 PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 DESCRIBED = ("background", "output_format", "quality", "size")
+
+# An event to send, or the error that ends the events.
+Event = dict[str, Any] | ApiError
 
 
 @dataclass
@@ -38,6 +51,7 @@ class Progress:
     events: list[dict[str, Any]] = field(default_factory=list)
     sent_previews: list[int] = field(default_factory=list)
     finished: bool = False
+    error: ApiError | None = None
 
 
 def sse(event: dict[str, Any]) -> bytes:
@@ -46,14 +60,7 @@ def sse(event: dict[str, Any]) -> bytes:
 
 
 def error_event(error: ApiError) -> dict[str, Any]:
-    body = {
-        "message": error.message,
-        "type": error.error_type,
-        "param": error.param,
-        "code": error.code,
-        **error.extra,
-    }
-    return {"type": "error", "error": body}
+    return {"type": "error", **error.body()}
 
 
 def _b64(data: bytes) -> str:
@@ -102,12 +109,13 @@ def _completed_event(job: Generation, image: Image, prefix: str) -> dict[str, An
         "b64_json": _b64(data),
         **_described(job),
         "created_at": int(job.created_at.timestamp()),
-        "usage": job.usage or {},
+        "usage": usage_body(job.usage),
     }
 
 
 def read_progress(job_id: int, prefix: str, sent: Collection[int]) -> Progress:
-    """The job's previews not sent yet, then, once it has settled, its final events."""
+    """The job's previews not sent yet, then, once it has settled, its final events (or
+    its error, as `Progress.error`)."""
     job = Generation.objects.get(pk=job_id)  # read before the previews: none can come after
     progress = Progress()
     for preview in Preview.objects.filter(generation_id=job_id).exclude(pk__in=list(sent)):
@@ -120,12 +128,13 @@ def read_progress(job_id: int, prefix: str, sent: Collection[int]) -> Progress:
     if job.state == Generation.State.SUCCEEDED and images:
         progress.events.extend(_completed_event(job, image, prefix) for image in images)
     else:
-        progress.events.append(error_event(job_error(job)))
+        progress.error = job_error(job)
     return progress
 
 
-async def job_events(job_id: int, prefix: str, timeout: float) -> AsyncIterator[bytes]:
-    """The job's events as they come, for at most `timeout` seconds."""
+async def job_events(job_id: int, prefix: str, timeout: float) -> AsyncGenerator[Event, None]:
+    """The job's events as they come, for at most `timeout` seconds; an ApiError ends them
+    (the job failed, or is still running when the time is up)."""
     hub = job_event_hub()
     announced = hub.watch_job(job_id)
     loop = asyncio.get_running_loop()
@@ -134,17 +143,24 @@ async def job_events(job_id: int, prefix: str, timeout: float) -> AsyncIterator[
     try:
         while True:
             announced.clear()  # before the read: an announcement during it is not lost
-            progress = await sync_to_async(
-                read_and_close(lambda: read_progress(job_id, prefix, frozenset(sent)))
-            )()
+            try:
+                progress = await sync_to_async(
+                    read_and_close(lambda: read_progress(job_id, prefix, frozenset(sent)))
+                )()
+            except DatabaseError as error:
+                # The job is queued and paid for: a database busy for a moment is waited out.
+                logger.warning("reading job %s failed (%s); will read again", job_id, error)
+                progress = Progress()
             sent.update(progress.sent_previews)
             for event in progress.events:
-                yield sse(event)
+                yield event
+            if progress.error is not None:
+                yield progress.error
             if progress.finished:
                 return
             remaining = deadline - loop.time()
             if remaining <= 0:
-                yield sse(error_event(still_running(job_id, timeout)))
+                yield still_running(job_id, timeout)
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(announced.wait(), min(RECHECK_SECONDS, remaining))
@@ -152,10 +168,33 @@ async def job_events(job_id: int, prefix: str, timeout: float) -> AsyncIterator[
         hub.unwatch_job(job_id, announced)
 
 
-def stream_response(job_id: int, endpoint: str, timeout: float) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        job_events(job_id, PREFIXES[endpoint], timeout), content_type="text/event-stream"
-    )
+async def _as_sse(first: list[Event], rest: AsyncGenerator[Event, None]) -> AsyncIterator[bytes]:
+    try:
+        for event in first:
+            yield sse(event if isinstance(event, dict) else error_event(event))
+        async for event in rest:
+            yield sse(event if isinstance(event, dict) else error_event(event))
+    finally:
+        await rest.aclose()
+
+
+def _event_stream(content: AsyncIterator[bytes]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(content, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # a reverse proxy must pass each event on at once
     return response
+
+
+async def open_stream(job_id: int, endpoint: str, timeout: float) -> HttpResponseBase:
+    """The answer to `stream=true`, once the job has produced something or has ended.
+
+    Its first event decides: an error (the job failed before producing anything, or is still
+    running after `timeout` seconds) is answered as the plain request answers it, with its
+    HTTP status; anything else starts the event stream, within the same `timeout`.
+    """
+    events = job_events(job_id, PREFIXES[endpoint], timeout)
+    first = await anext(events)  # an error in the wait ends `events` too
+    if isinstance(first, ApiError):
+        await events.aclose()
+        return first.response()
+    return _event_stream(_as_sse([first], events))

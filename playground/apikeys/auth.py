@@ -9,6 +9,7 @@ from django.utils import timezone
 from playground.apikeys.models import KEY_PREFIX, PREFIX_LENGTH, ApiKey
 from playground.apikeys.spend import WINDOWS, frees_up_in, key_spend
 from playground.audit.log import client_address
+from playground.core.errors import ApiError
 from playground.pricing.estimate import usd
 
 # Writing last-used on every request would make each API call a write; once a minute is enough.
@@ -20,27 +21,9 @@ INVALID_KEY = (
 )
 
 
-class ApiKeyError(Exception):
-    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
-
-    @property
-    def type(self) -> str:
-        """The error `type` in OpenAI's error shape."""
-        if self.status == 429:
-            return "insufficient_quota"
-        if self.status == 403:
-            return "permission_error"
-        return "invalid_request_error"
-
-    def as_json(self) -> dict:
-        return {
-            "error": {"message": self.message, "type": self.type, "param": None, "code": self.code}
-        }
+class ApiKeyError(ApiError):
+    """A request refused for its key: none given, unknown, revoked, used from an address its
+    allow-list does not hold, or over one of its spend caps (429 insufficient_quota)."""
 
 
 def _bearer_token(request: HttpRequest) -> str:
@@ -48,17 +31,17 @@ def _bearer_token(request: HttpRequest) -> str:
     if not header.strip():
         raise ApiKeyError(
             401,
-            "missing_api_key",
             "No API key given. Send it in an Authorization header: 'Authorization: Bearer "
             f"{KEY_PREFIX}…'.",
+            code="missing_api_key",
         )
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
         raise ApiKeyError(
             401,
-            "invalid_authorization_header",
             "Malformed Authorization header: expected 'Bearer ' followed by the API key.",
+            code="invalid_authorization_header",
         )
     return token
 
@@ -100,16 +83,18 @@ def check_key_caps(key: ApiKey, estimate_usd: Decimal = Decimal(0)) -> None:
         if length is None:
             raise ApiKeyError(
                 429,
-                "spend_cap_reached",
                 f"{what} in total). The total cap does not free up: ask an admin to raise it, "
                 "or use another key.",
+                code="insufficient_quota",
+                error_type="insufficient_quota",
             )
         wait = frees_up_in(key, length, cap, max(estimate_usd, Decimal(0)), now)
         span = "hour" if window == "hour" else "24 hours"
         raise ApiKeyError(
             429,
-            "spend_cap_reached",
             f"{what} in the last {span}). It frees up in {_duration(wait)}.",
+            code="insufficient_quota",
+            error_type="insufficient_quota",
             retry_after=wait,
         )
 
@@ -138,18 +123,19 @@ def _note_use(key: ApiKey, address: str | None) -> None:
 
 
 def authenticate_api_request(request: HttpRequest) -> ApiKey:
-    """The key a request is made with; ApiKeyError (401, 403 or 429) when it may not be used."""
+    """The key a request is made with; ApiKeyError (401 or 403) when it may not be used. Its
+    spend caps are checked once, when a job is queued (queue_generation): a key at its cap
+    still reads the records and results it paid for."""
     key = find_key(_bearer_token(request))
     if key is None:
-        raise ApiKeyError(401, "invalid_api_key", INVALID_KEY)
+        raise ApiKeyError(401, INVALID_KEY, code="invalid_api_key")
     address = client_address(request)
     if not key.allows(address):
         raise ApiKeyError(
             403,
-            "address_not_allowed",
             f"This API key may not be used from {address or 'an unknown address'}: the address "
             "is not in the key's allow-list. Use it from an allowed network, or change the list.",
+            code="address_not_allowed",
         )
-    check_key_caps(key)
     _note_use(key, address)
     return key

@@ -57,10 +57,7 @@ def revoke_api_key(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _error(error: ApiKeyError) -> JsonResponse:
-    response = JsonResponse(error.as_json(), status=error.status)
-    if error.retry_after is not None:
-        response["Retry-After"] = str(error.retry_after)
-    return response
+    return error.response()
 
 
 @csrf_exempt

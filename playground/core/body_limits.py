@@ -26,12 +26,20 @@ from django.contrib.auth import get_user
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.request import HttpHeaders
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import Resolver404, resolve
 from django.utils.datastructures import MultiValueDict
 from django.utils.http import parse_header_parameters
+
+from playground.core.errors import (
+    REQUEST_ID_HEADER,
+    ApiError,
+    new_request_id,
+    openai_response,
+    response_for_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +59,19 @@ class Refusal:
     status: int
     code: str
     message: str
-    api: bool
+    api: str  # the path of an API request (answered in its API's envelope); "" for a page
     headers: tuple[tuple[str, str], ...] = ()
     error_type: str = ""  # in OpenAI's error shape; by default from the status
 
     def response(self) -> HttpResponse:
         response: HttpResponse
         if self.api:
-            error_type = self.error_type or (
-                "permission_error" if self.status == 403 else "invalid_request_error"
+            error = ApiError(
+                self.status, self.message, code=self.code, error_type=self.error_type or None
             )
-            body = {"message": self.message, "type": error_type, "param": None, "code": self.code}
-            response = JsonResponse({"error": body}, status=self.status)
+            response = response_for_path(self.api, error) or openai_response(error)
+            if self.api.startswith("/v1"):
+                response[REQUEST_ID_HEADER] = new_request_id()  # no middleware saw it
         else:
             response = HttpResponse(
                 self.message, status=self.status, content_type="text/plain; charset=utf-8"
@@ -122,7 +131,7 @@ def _is_api_path(path: str) -> bool:
     return path.startswith(API_PATH_PREFIXES)
 
 
-def _too_large(api: bool, declared: int | None = None) -> Refusal:
+def _too_large(api: str, declared: int | None = None) -> Refusal:
     cap = megabytes(settings.REQUEST_BODY_MAX_BYTES)
     size = f" ({megabytes(declared)})" if declared else ""
     return Refusal(
@@ -130,7 +139,7 @@ def _too_large(api: bool, declared: int | None = None) -> Refusal:
     )
 
 
-def _not_signed_in(api: bool) -> Refusal:
+def _not_signed_in(api: str) -> Refusal:
     allowance = megabytes(settings.REQUEST_BODY_ANONYMOUS_MAX_BYTES)
     how = "Send an API key ('Authorization: Bearer ...')" if api else "Sign in"
     return Refusal(
@@ -241,7 +250,8 @@ async def admit(scope: dict[str, Any], receive: Receive) -> Admission | Refusal 
     """Let a request through (with the body bytes read so far), refuse it, or None when the
     client left while its first bytes were read."""
     allowance = settings.REQUEST_BODY_ANONYMOUS_MAX_BYTES
-    api = _is_api_path(scope.get("path", ""))
+    path = scope.get("path", "")
+    api = path if _is_api_path(path) else ""
     try:
         declared = _declared_length(scope)
     except ValueError:
@@ -289,7 +299,7 @@ async def admit(scope: dict[str, Any], receive: Receive) -> Admission | Refusal 
     return Admission(settings.REQUEST_BODY_MAX_BYTES, _too_large(api), prefix, ended)
 
 
-async def _identify(request: HttpRequest, api: bool, declared: int | None) -> Refusal | str:
+async def _identify(request: HttpRequest, api: str, declared: int | None) -> Refusal | str:
     """How a caller whose body may be this long signed in (API_KEY or SESSION), or the
     refusal."""
     # Here, not at the top: the ASGI module imports this before Django's apps are loaded.
@@ -301,7 +311,7 @@ async def _identify(request: HttpRequest, api: bool, declared: int | None) -> Re
             await sync_to_async(authenticate_api_request)(request)
         except ApiKeyError as error:
             retry = (("Retry-After", str(error.retry_after)),) if error.retry_after else ()
-            return Refusal(error.status, error.code, error.message, True, retry, error.type)
+            return Refusal(error.status, error.code, error.message, api, retry, error.type)
         caller = API_KEY
     elif not await sync_to_async(_signed_in_by_session)(request):
         return _not_signed_in(api)
@@ -310,7 +320,7 @@ async def _identify(request: HttpRequest, api: bool, declared: int | None) -> Re
     return caller
 
 
-def _check_csrf(request: HttpRequest, api: bool, prefix: bytes, ended: bool) -> Refusal | None:
+def _check_csrf(request: HttpRequest, api: str, prefix: bytes, ended: bool) -> Refusal | None:
     if request.method in SAFE_METHODS:
         return None
     form_token = None

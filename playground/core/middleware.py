@@ -5,8 +5,11 @@ import logging
 from django.core.exceptions import FieldDoesNotExist
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
+
+from playground.core.errors import ApiError, response_for_path
 
 logger = logging.getLogger(__name__)
 
@@ -36,22 +39,32 @@ class BadInputMiddleware(MiddlewareMixin):
     """
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        for where, values in (("query string", request.GET), ("form", request.POST)):
+        try:
+            sources = (("query string", request.GET), ("form", request.POST))
+        except MultiPartParserError as error:
+            return _bad_request(request, f"The multipart body could not be read: {error}.")
+        for where, values in sources:
             for name, value in values.lists():
                 if "\x00" in name or any("\x00" in item for item in value):
+                    field = name.replace(chr(0), "")
                     return _bad_request(
-                        f"The {where} field {name.replace(chr(0), '')!r} contains a NUL byte, "
-                        "which no field accepts."
+                        request,
+                        f"The {where} field {field!r} contains a NUL byte, which no field accepts.",
+                        field,
                     )
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OverflowError):
-            return _bad_request("A number in the request is too large.")
+            return _bad_request(request, "A number in the request is too large.")
         if isinstance(exception, FieldDoesNotExist) and "_to_field" in request.GET:
-            return _bad_request("The _to_field parameter names no field.")
+            return _bad_request(request, "The _to_field parameter names no field.")
         return None
 
 
-def _bad_request(message: str) -> HttpResponse:
+def _bad_request(request: HttpRequest, message: str, field: str | None = None) -> HttpResponse:
+    """A 400 in the API's own envelope on an API path; plain text for a page."""
+    answer = response_for_path(request.path, ApiError(400, message, param=field))
+    if answer is not None:
+        return answer
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

@@ -13,6 +13,8 @@ from playground.inputs.images import (
     NormalizedImage,
     normalize_mask,
     normalize_reference,
+    open_checked,
+    orientation,
     pixel_size,
 )
 from playground.inputs.limits import (
@@ -27,6 +29,8 @@ from playground.inputs.storage import delete_files, save_staged, stage_input, st
 from playground.providers.client import FileTuple
 
 MAX_REFERENCES = 16
+# EXIF orientations that turn a picture a quarter: its width and height swap when shown.
+TURNED_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 
 class InputsRefused(ValueError):
@@ -291,14 +295,39 @@ def _close_all(inputs: EditInputs, opened: list[_Source]) -> None:
         source.close()
 
 
+def mask_size_mismatch(mask: tuple[int, int], image: tuple[int, int]) -> str:
+    """OpenAI's words for a mask whose pixel size is not the first image's."""
+    return (
+        f"Invalid mask image: mask size {mask[0]}x{mask[1]} does not match image size "
+        f"{image[0]}x{image[1]}."
+    )
+
+
+def upright_size(name: str, fileobj: BinaryIO, size: int) -> tuple[int, int]:
+    """(width, height) as the picture is meant to be seen (EXIF turns it), from its header:
+    nothing is decoded."""
+    with open_checked(name, fileobj, size) as picture:
+        width, height = picture.size
+        # `exif` is in the header's info when the file has it there; reading it decodes nothing.
+        turned = "exif" in picture.info and orientation(picture) in TURNED_ORIENTATIONS
+    fileobj.seek(0)
+    return (height, width) if turned else (width, height)
+
+
 def _add_mask(inputs: EditInputs, mask_upload: UploadedFile, slots: DecodeSlots) -> None:
+    """The mask, at exactly the first reference's pixel size as OpenAI requires: a mask of
+    another size is refused, not stretched onto it. Black-and-white masks are converted."""
     if not inputs.references:
         raise InputsRefused({"mask": ["A mask needs a reference image to apply to."]})
     first = inputs.references[0].image
+    target = (first.width, first.height)
     try:
+        mask_size = upright_size(mask_upload.name, mask_upload, mask_upload.size)
+        if mask_size != target:
+            raise InputsRefused({"mask": [mask_size_mismatch(mask_size, target)]})
         with slots.slot():
             inputs.mask, mask_notices = normalize_mask(
-                mask_upload.name, mask_upload, mask_upload.size, (first.width, first.height)
+                mask_upload.name, mask_upload, mask_upload.size, target
             )
     except ImageRefused as refused:
         raise InputsRefused({"mask": [str(refused)]}) from refused

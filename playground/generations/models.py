@@ -53,6 +53,11 @@ class Generation(models.Model):
     )
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
+    error_details = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the provider said besides the error, e.g. its moderation_details.",
+    )
     usage = models.JSONField(null=True, blank=True)
     response_meta = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Upstream calls made.")

@@ -294,6 +294,7 @@ def _settle_error(generation: Generation, error: UpstreamError, seconds: float) 
                 Generation.State.FAILED,
                 error_code=error.outcome,
                 error_message=message,
+                error_details=error.details or {},
                 **_result_fields(generation, arrived, seconds),
             ),
         )
@@ -307,6 +308,7 @@ def _settle_error(generation: Generation, error: UpstreamError, seconds: float) 
         Generation.State.FAILED,
         error_code=error.outcome,
         error_message=error.message,
+        error_details=error.details or {},
         upstream_seconds=seconds,
     )
 

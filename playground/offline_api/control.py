@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image, UnidentifiedImageError
 
+from playground.core.errors import ApiError
 from playground.offline_api import payloads
-from playground.offline_api.errors import ApiError
 from playground.offline_api.wire import FormBody, parse_json
 
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from playground.core.errors import ApiError
 from playground.offline_api import payloads, pictures
 from playground.offline_api.control import ControlRoutes, form_summary
-from playground.offline_api.errors import ApiError
 from playground.offline_api.validation import ImageRequest, reference_models, validate_request
 from playground.offline_api.wire import (
     FormBody,

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from playground.offline_api.errors import invalid
+from playground.core.errors import invalid
 
 MAX_IMAGES = 16
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
@@ -30,8 +30,8 @@ def decode_image(data: bytes, index: int, name: str, limit: int) -> InputImage:
     label = f"{name}[{index}]" if name == "image" else name
     if len(data) > limit:
         raise invalid(
-            f"Invalid {label}: the file is {len(data)} bytes, over the {limit // 2**20} MB limit.",
             name,
+            f"Invalid {label}: the file is {len(data)} bytes, over the {limit // 2**20} MB limit.",
             "file_too_large",
         )
     try:
@@ -40,16 +40,16 @@ def decode_image(data: bytes, index: int, name: str, limit: int) -> InputImage:
     # Pillow signals broken files with several exception types (SyntaxError for bad chunks).
     except (Image.DecompressionBombError, OSError, ValueError, SyntaxError) as error:
         raise invalid(
+            name,
             f"Invalid {label}: not a readable image ({error.__class__.__name__}). "
             "Supported formats are png, webp and jpeg.",
-            name,
             "invalid_image",
         ) from error
     if image.format not in IMAGE_FORMATS:
         raise invalid(
+            name,
             f"Invalid {label}: unsupported image format {image.format!r}. "
             "Supported formats are png, webp and jpeg.",
-            name,
             "invalid_image_format",
         )
     fmt = IMAGE_FORMATS[image.format]
@@ -58,11 +58,11 @@ def decode_image(data: bytes, index: int, name: str, limit: int) -> InputImage:
 
 def check_images(images: list[bytes]) -> tuple[InputImage, ...]:
     if not images:
-        raise invalid("Missing required parameter: 'image'.", "image", "missing_required_parameter")
+        raise invalid("image", "Missing required parameter: 'image'.", "missing_required_parameter")
     if len(images) > MAX_IMAGES:
         raise invalid(
-            f"Too many images: got {len(images)}, at most {MAX_IMAGES} are allowed.",
             "image",
+            f"Too many images: got {len(images)}, at most {MAX_IMAGES} are allowed.",
             "too_many_images",
         )
     return tuple(decode_image(data, i, "image", MAX_IMAGE_BYTES) for i, data in enumerate(images))
@@ -75,19 +75,19 @@ def has_alpha(image: Image.Image) -> bool:
 def check_mask(mask: bytes, first: InputImage) -> InputImage:
     decoded = decode_image(mask, 0, "mask", MAX_MASK_BYTES)
     if decoded.format != "png":
-        raise invalid(f"Invalid mask: must be a PNG, got {decoded.format}.", "mask", "invalid_mask")
+        raise invalid("mask", f"Invalid mask: must be a PNG, got {decoded.format}.", "invalid_mask")
     if not has_alpha(decoded.image):
         raise invalid(
+            "mask",
             "Invalid mask: the PNG has no alpha channel; fully transparent pixels mark the area "
             "to edit.",
-            "mask",
             "invalid_mask",
         )
     if (decoded.width, decoded.height) != (first.width, first.height):
         raise invalid(
-            f"Invalid mask: size {decoded.width}x{decoded.height} does not match the first "
-            f"image's size {first.width}x{first.height}.",
             "mask",
+            f"Invalid mask image: mask size {decoded.width}x{decoded.height} does not match "
+            f"image size {first.width}x{first.height}.",
             "invalid_mask",
         )
     return decoded

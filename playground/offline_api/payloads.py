@@ -12,7 +12,7 @@ from playground.catalog.tokens import (
     input_image_tokens,
     output_tokens_per_image,
 )
-from playground.offline_api.errors import ApiError
+from playground.core.errors import ApiError
 from playground.offline_api.validation import ImageRequest
 
 DEFAULT_MODERATION_WORDS = frozenset({"forbidden"})
@@ -38,6 +38,8 @@ def usage(request: ImageRequest) -> dict[str, Any]:
         "input_tokens": text_tokens + image_tokens,
         "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": image_tokens},
         "output_tokens": out,
+        # As the GPT Image models report it: every output token here is an image token.
+        "output_tokens_details": {"image_tokens": out, "text_tokens": 0},
         "total_tokens": text_tokens + image_tokens + out,
     }
 
@@ -105,9 +107,8 @@ def moderation_error() -> ApiError:
         400,
         "Your request was rejected by the safety system. It may contain content that is not "
         "allowed. If you believe this is an error, contact us through the help center.",
-        "image_generation_user_error",
-        None,
-        "moderation_blocked",
+        error_type="image_generation_user_error",
+        code="moderation_blocked",
         extra={
             "moderation_details": {
                 "moderation_stage": "input",
@@ -136,9 +137,8 @@ def rate_limit_error(retry_after: float) -> ApiError:
     return ApiError(
         429,
         f"Rate limit reached for images per minute. Please try again in {seconds}s.",
-        "requests",
-        None,
-        "rate_limit_exceeded",
+        error_type="requests",
+        code="rate_limit_exceeded",
         headers={
             "retry-after": seconds,
             "retry-after-ms": str(int(retry_after * 1000)),
@@ -157,7 +157,7 @@ def server_error(status: int) -> ApiError:
         message = "The server is overloaded or not ready yet."
     else:
         message = "The server had an error while processing your request. Sorry about that!"
-    return ApiError(status, message, "server_error", None, None)
+    return ApiError(status, message, error_type="server_error")
 
 
 def unverified_error(model: str) -> ApiError:
@@ -166,6 +166,7 @@ def unverified_error(model: str) -> ApiError:
         f"Your organization must be verified to use the model `{model}`. Please go to "
         "https://platform.openai.com/settings/organization/general and click on Verify "
         "Organization. If you just verified, it can take up to 15 minutes for access to propagate.",
+        error_type="invalid_request_error",
         code="organization_not_verified",
     )
 
@@ -181,11 +182,11 @@ def fault_error(name: str, argument: float | None, model: str) -> ApiError:
         return unverified_error(model or "gpt-image-2")
     if status >= 500:
         return server_error(status)
-    return ApiError(status, f"Injected fault {status}.", "invalid_request_error")
+    return ApiError(status, f"Injected fault {status}.")
 
 
 def not_found(method: str, path: str) -> ApiError:
-    return ApiError(404, f"Invalid URL ({method} {path})", "invalid_request_error")
+    return ApiError(404, f"Invalid URL ({method} {path})")
 
 
 def model_list(models: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from playground.offline_api.errors import ApiError
+from playground.core.errors import ApiError
 
 IMAGE_FIELDS = ("image", "image[]")
 MAX_BODY_BYTES = 17 * 50 * 1024 * 1024  # 16 images and a mask at their limits
@@ -29,16 +29,14 @@ def content_type_error(received: str, expected: str) -> ApiError:
         f"Unsupported content type: '{received}'. This API method only accepts '{expected}' "
         f"requests, but you specified the header 'Content-Type: {received}'. Please try again "
         "with a supported content type.",
-        "invalid_request_error",
-        None,
-        "unsupported_content_type",
+        code="unsupported_content_type",
     )
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise ApiError(
@@ -46,9 +44,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
             "We could not parse the JSON body of your request. (HINT: This likely means you "
             "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
             "but what was sent was not valid JSON.)",
-            "invalid_request_error",
-            None,
-            "invalid_json",
+            code="invalid_json",
         )
     return data
 

@@ -310,8 +310,22 @@ def _as_upstream_error(exc: BaseException) -> BaseException:
     if isinstance(exc, openai.APIConnectionError):
         return connection_error(timed_out=False)
     if isinstance(exc, openai.APIError):
+        # An `error` event in a stream: its body is OpenAI's error object, with no status.
+        if isinstance(exc.body, dict) and (
+            exc.body.get("code") == "moderation_blocked"
+            or exc.body.get("type") == "image_generation_user_error"
+        ):
+            return error_from_status(400, exc.body, {})
         return UpstreamError(Outcome.UPSTREAM_DOWN, f"The image service failed: {exc.message}")
     return exc
+
+
+def usage_dict(usage: Any) -> dict[str, Any] | None:
+    """The `usage` as a plain dict without the fields the answer left out (the SDK fills
+    them with None: `output_tokens_details` is optional)."""
+    if usage is None:
+        return None
+    return usage.model_dump(exclude_none=True)
 
 
 def _call_once(
@@ -331,7 +345,7 @@ def _call_once(
     response = endpoint(**kwargs)
     return UpstreamResult(
         images=[base64.b64decode(item.b64_json or "") for item in response.data or []],
-        usage=response.usage.model_dump() if response.usage else None,
+        usage=usage_dict(response.usage),
         size=response.size,
         quality=response.quality,
         output_format=response.output_format,
@@ -350,7 +364,7 @@ def _read_stream(stream: Any, hooks: CallHooks, result: UpstreamResult) -> Upstr
             elif event.type.endswith(".completed"):
                 result.images.append(base64.b64decode(event.b64_json))
                 result.revised_prompts.append(None)
-                usage = event.usage.model_dump() if event.usage else None
+                usage = usage_dict(event.usage)
                 # Keep the largest usage seen: each completed event reports the request's.
                 if usage and (
                     result.usage is None

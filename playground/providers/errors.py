@@ -1,9 +1,15 @@
 """What an upstream failure means for a job, in words a person understands."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 MAX_RETRY_AFTER_SECONDS = 120.0
+MODERATION_STAGES = ("input", "output")
+# What a moderation block may keep of the upstream's details: a category is a short name
+# ("violence", "sexual/minors"), never free text that could carry a prompt or a key.
+CATEGORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{0,63}")
+MAX_CATEGORIES = 20
 
 
 class Outcome:
@@ -31,6 +37,9 @@ class UpstreamError(Exception):
     status: int | None = None
     # Images (an UpstreamResult) that had arrived before the failure or cancel; they were billed.
     partial: Any = None
+    # What the job keeps of the upstream's answer besides the outcome, e.g. its
+    # `moderation_details`, already cleaned by `moderation_details`.
+    details: dict[str, Any] | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -51,6 +60,23 @@ def retry_after_seconds(headers: dict[str, str]) -> float | None:
     return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
 
 
+def moderation_details(raw: Any) -> dict[str, Any] | None:
+    """The upstream's `moderation_details` as OpenAI shapes them, keeping only a known stage
+    and short category names; None when nothing usable was sent."""
+    if not isinstance(raw, dict):
+        return None
+    stage = raw.get("moderation_stage")
+    categories = raw.get("categories")
+    kept = [
+        category
+        for category in (categories if isinstance(categories, list) else [])
+        if isinstance(category, str) and CATEGORY.fullmatch(category)
+    ][:MAX_CATEGORIES]
+    if stage not in MODERATION_STAGES and not kept:
+        return None
+    return {"moderation_stage": stage if stage in MODERATION_STAGES else None, "categories": kept}
+
+
 def error_from_status(
     status: int, body: dict[str, Any] | None, headers: dict[str, str]
 ) -> UpstreamError:
@@ -61,15 +87,16 @@ def error_from_status(
     param = body.get("param")
 
     if code == "moderation_blocked" or body.get("type") == "image_generation_user_error":
-        details = body.get("moderation_details") or {}
-        categories = ", ".join(details.get("categories") or [])
-        stage = "result" if details.get("moderation_stage") == "output" else "prompt"
+        details = moderation_details(body.get("moderation_details"))
+        categories = ", ".join(details["categories"]) if details else ""
+        stage = "result" if details and details["moderation_stage"] == "output" else "prompt"
         return UpstreamError(
             Outcome.MODERATION_BLOCKED,
             f"The provider's safety system blocked this {stage}"
             + (f" ({categories})" if categories else "")
             + ". Rephrase the prompt or change the reference images and try again.",
             status=status,
+            details={"moderation_details": details} if details else None,
         )
     if status == 401:
         return UpstreamError(

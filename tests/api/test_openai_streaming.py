@@ -83,15 +83,33 @@ def test_an_edit_streams_with_image_edit_events(live_server, secret, worker, ups
     assert base64.b64decode(events[1].b64_json) == original_bytes(job)
 
 
-def test_a_failing_job_ends_the_stream_with_an_error_event(live_server, secret, worker, upstream):
+def test_a_job_refused_before_any_event_is_a_real_400(live_server, secret, worker, upstream):
+    # The headers wait for the job's first event: a refusal before it is an HTTP error.
     upstream.set_moderation_words(["forbidden"])
+    with pytest.raises(openai.BadRequestError) as raised:
+        client_for(live_server, secret).images.generate(
+            model=MODEL, prompt="a forbidden thing", stream=True, partial_images=1
+        )
+    assert raised.value.response.headers["content-type"] == "application/json"
+    error = raised.value.response.json()["error"]
+    assert (error["type"], error["code"]) == ("image_generation_user_error", "moderation_blocked")
+    assert error["moderation_details"] == {"moderation_stage": "input", "categories": ["blocklist"]}
+    assert Generation.objects.get().state == "failed"
+
+
+def test_a_job_failing_after_its_first_preview_ends_the_stream_with_an_error_event(
+    live_server, secret, worker, upstream, settings
+):
+    settings.UPSTREAM_MAX_ATTEMPTS = 1
+    upstream.set_faults(["disconnect"])  # cut after the first partial image
     stream = client_for(live_server, secret).images.generate(
-        model=MODEL, prompt="a forbidden thing", stream=True, partial_images=1
+        model=MODEL, prompt="a cat", stream=True, partial_images=2
     )
+    events = []
     with pytest.raises(openai.APIError) as raised:
-        list(stream)
-    assert raised.value.body["code"] == "moderation_blocked"
-    assert raised.value.body["type"] == "image_generation_user_error"
+        events.extend(stream)
+    assert [event.type for event in events] == ["image_generation.partial_image"]
+    assert raised.value.body["code"] == "upstream_down"
     assert Generation.objects.get().state == "failed"
 
 
@@ -104,15 +122,15 @@ def test_bad_parameters_still_answer_400_before_any_stream(live_server, secret, 
     assert not Generation.objects.exists()
 
 
-def test_a_stream_past_its_bound_ends_naming_the_running_job(live_server, secret, worker, upstream):
+def test_a_stream_with_nothing_at_its_bound_is_504_naming_the_job(
+    live_server, secret, worker, upstream
+):
+    # Nothing was produced before the wait ran out: the answer is the plain request's.
     upstream.set_latency(3)
-    with override_settings(API_WAIT_SECONDS=0.5):
-        stream = client_for(live_server, secret).images.generate(
-            model=MODEL, prompt="a cat", stream=True
-        )
-        with pytest.raises(openai.APIError) as raised:
-            list(stream)
+    with override_settings(API_WAIT_SECONDS=0.5), pytest.raises(openai.APIStatusError) as raised:
+        client_for(live_server, secret).images.generate(model=MODEL, prompt="a cat", stream=True)
     job = Generation.objects.get()
+    assert raised.value.status_code == 504
     assert raised.value.body["code"] == "job_still_running"
     assert raised.value.body["job_id"] == job.pk
     assert wait_for(lambda: Generation.objects.get(pk=job.pk).state == "succeeded", timeout=20)

@@ -27,6 +27,23 @@ def _refusal(request) -> ApiKeyError:  # type: ignore[no-untyped-def]
     return caught.value
 
 
+def _cap_refusal(key) -> ApiKeyError:  # type: ignore[no-untyped-def]
+    with pytest.raises(ApiKeyError) as caught:
+        check_key_caps(key)
+    return caught.value
+
+
+def test_a_key_at_its_cap_still_reads_its_results(issued, charge):
+    """Caps limit spending, checked when a job is queued: a capped key still signs in, so
+    a program can read the records and results it already paid for."""
+    key, secret = issued
+    key.cap_usd_total = Decimal("1")
+    key.save()
+    charge(key, "1.00")
+    assert authenticate_api_request(_request(f"Bearer {secret}")) == key
+    assert _cap_refusal(key).code == "insufficient_quota"
+
+
 def test_it_accepts_a_valid_key(issued):
     key, secret = issued
     assert authenticate_api_request(_request(f"Bearer {secret}")) == key
@@ -75,54 +92,54 @@ def test_it_enforces_the_allow_list(issued, networks, allowed, refused):
 
 
 def test_it_counts_finished_and_in_flight_jobs_against_the_hourly_cap(issued, charge):
-    key, secret = issued
+    key, _secret = issued
     key.cap_usd_per_hour = Decimal("1.00")
     key.save()
     charge(key, "0.40")
-    assert authenticate_api_request(_request(f"Bearer {secret}")) == key
+    check_key_caps(key)
     charge(
         key,
         "0.60",
         state=Generation.State.QUEUED,
         created_at=timezone.now() - timedelta(minutes=20),
     )
-    error = _refusal(_request(f"Bearer {secret}"))
-    assert (error.status, error.code) == (429, "spend_cap_reached")
+    error = _cap_refusal(key)
+    assert (error.status, error.code) == (429, "insufficient_quota")
     assert "hourly cap of $1.00" in error.message
     # The in-flight job is 20 minutes old: dropping it out of the window frees enough.
     assert 39 * 60 <= error.retry_after <= 40 * 60 + 1
 
 
 def test_it_enforces_the_daily_cap_with_a_retry_after(issued, charge):
-    key, secret = issued
+    key, _secret = issued
     key.cap_usd_per_day = Decimal("2")
     key.save()
     charge(key, "1.50", created_at=timezone.now() - timedelta(hours=23))
     charge(key, "0.50", created_at=timezone.now() - timedelta(hours=2))
     charge(key, "9.00", created_at=timezone.now() - timedelta(days=2))  # out of the window
-    error = _refusal(_request(f"Bearer {secret}"))
+    error = _cap_refusal(key)
     assert error.status == 429 and "daily cap of $2.00" in error.message
     assert 59 * 60 <= error.retry_after <= 60 * 60 + 1
     assert "frees up in 60 minutes" in error.message or "frees up in 59 minutes" in error.message
 
 
 def test_it_enforces_the_total_cap_without_a_retry_after(issued, charge):
-    key, secret = issued
+    key, _secret = issued
     key.cap_usd_total = Decimal("5")
     key.save()
     charge(key, "5.00", created_at=timezone.now() - timedelta(days=40))
-    error = _refusal(_request(f"Bearer {secret}"))
+    error = _cap_refusal(key)
     assert error.status == 429 and "total cap of $5.00" in error.message
     assert error.retry_after is None
 
 
 def test_it_does_not_count_failed_jobs_without_usage(issued, charge):
-    key, secret = issued
+    key, _secret = issued
     key.cap_usd_total = Decimal("1")
     key.save()
     job = charge(key, "3.00", state=Generation.State.FAILED)
     Generation.objects.filter(pk=job.pk).update(actual_usd=None)
-    assert authenticate_api_request(_request(f"Bearer {secret}")) == key
+    check_key_caps(key)  # no refusal
 
 
 def test_check_key_caps_refuses_an_estimate_that_would_pass_a_cap(issued, charge):

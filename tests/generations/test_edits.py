@@ -144,6 +144,14 @@ def test_it_stores_the_same_image_once(logged_in):
             "mask",
             "mask.png",
         ),
+        (
+            {
+                "image[]": [upload("ok.png", png((64, 64)))],
+                "mask": upload("mask.png", mask_png((32, 48), (0, 0, 8, 8))),
+            },
+            "mask",
+            "Invalid mask image: mask size 32x48 does not match image size 64x64.",
+        ),
         ({"reference": ["999999"]}, "image", "not found in your gallery"),
     ],
 )

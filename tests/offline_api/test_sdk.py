@@ -40,6 +40,8 @@ def test_it_reports_usage_from_the_token_rules(client: openai.OpenAI) -> None:
     assert result.usage.input_tokens_details.text_tokens == estimate_text_tokens(prompt)
     assert result.usage.input_tokens_details.image_tokens == 0
     assert result.usage.total_tokens == result.usage.input_tokens + result.usage.output_tokens
+    details = result.usage.output_tokens_details
+    assert details is not None and (details.image_tokens, details.text_tokens) == (2 * 7024, 0)
 
 
 def test_it_resolves_auto_quality_and_size(client: openai.OpenAI) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from playground.offline_api.errors import ApiError
+from playground.core.errors import ApiError
 from playground.offline_api.validation import ImageRequest, validate_request
 
 from .helpers import mask_bytes, png_bytes
@@ -77,9 +77,10 @@ def test_it_rejects_bad_n(n: Any) -> None:
     assert rejected(n=n).param == "n"
 
 
-def test_it_accepts_n_up_to_max_n_and_form_strings() -> None:
+def test_it_accepts_n_up_to_max_n_and_refuses_strings_in_json() -> None:
     assert generate(n=10).n == 10
-    assert generate(n="3").n == 3
+    assert generate(n=3.0).n == 3
+    assert rejected(n="3").code == "invalid_type"  # JSON is typed; edits' form fields are text
 
 
 @pytest.mark.parametrize("model", ["gpt-image-1.5", "gpt-image-1-mini"])
@@ -109,8 +110,8 @@ def test_it_accepts_free_sizes_for_gpt_image_2(size: str) -> None:
         ("3856x2160", "longest edge"),
         ("3072x1008", "aspect ratio"),
         ("1008x3072", "aspect ratio"),
-        ("800x800", "pixel count"),  # 640,000 < 655,360
-        ("3840x2176", "pixel count"),  # 8,355,840 > 8,294,400
+        ("800x800", "total pixels"),  # 640,000 < 655,360
+        ("3840x2176", "total pixels"),  # 8,355,840 > 8,294,400
         ("0x1024", "Supported values"),
         ("1024x", "Supported values"),
     ],
@@ -229,7 +230,7 @@ def test_it_rejects_a_mask_without_alpha() -> None:
 def test_it_rejects_a_mask_of_another_size() -> None:
     error = rejected("edits", [png_bytes((64, 64))], mask_bytes((32, 64), (0, 0, 5, 5)))
     assert error.param == "mask"
-    assert "32x64" in error.message and "64x64" in error.message
+    assert error.message == "Invalid mask image: mask size 32x64 does not match image size 64x64."
 
 
 def test_it_rejects_a_mask_that_is_not_png() -> None:

@@ -18,6 +18,33 @@ def test_it_explains_a_moderation_block_with_its_categories():
     )
     assert error.outcome == Outcome.MODERATION_BLOCKED and not error.retryable
     assert "blocked this result (violence)" in error.message
+    assert error.details == {
+        "moderation_details": {"moderation_stage": "output", "categories": ["violence"]}
+    }
+
+
+def test_it_keeps_only_a_known_stage_and_short_category_names():
+    error = error_from_status(
+        400,
+        {
+            "code": "moderation_blocked",
+            "moderation_details": {
+                "moderation_stage": "somewhere sk-secret",
+                "categories": ["sexual/minors", "a cat wearing sk-abc123 as a hat", 7, "x" * 99],
+                "prompt": "a forbidden thing",
+            },
+        },
+        {},
+    )
+    assert error.details == {
+        "moderation_details": {"moderation_stage": None, "categories": ["sexual/minors"]}
+    }
+    assert "sk-" not in error.message
+
+
+def test_a_block_without_details_keeps_none():
+    error = error_from_status(400, {"code": "moderation_blocked", "message": "Blocked."}, {})
+    assert error.outcome == Outcome.MODERATION_BLOCKED and error.details is None
 
 
 def test_it_tells_an_unverified_organisation_from_other_refusals():
@@ -70,3 +97,27 @@ def test_it_reads_retry_after(headers, seconds):
     error = error_from_status(429, {"message": "Rate limit reached"}, headers)
     assert error.outcome == Outcome.RATE_LIMITED and error.retryable
     assert error.retry_after == seconds
+
+
+def test_an_error_event_in_an_upstream_stream_is_mapped_by_its_body():
+    import httpx2
+    import openai
+
+    from playground.providers.client import _as_upstream_error
+
+    request = httpx2.Request("POST", "https://api.example/v1/images/generations")
+    blocked = openai.APIError(
+        "Your request was rejected by the safety system.",
+        request,
+        body={
+            "type": "image_generation_user_error",
+            "code": "moderation_blocked",
+            "message": "Your request was rejected by the safety system.",
+            "moderation_details": {"moderation_stage": "output", "categories": ["violence"]},
+        },
+    )
+    error = _as_upstream_error(blocked)
+    assert error.outcome == Outcome.MODERATION_BLOCKED  # type: ignore[attr-defined]
+    assert error.details["moderation_details"]["moderation_stage"] == "output"  # type: ignore[attr-defined]
+    other = _as_upstream_error(openai.APIError("boom", request, body={"code": "server_error"}))
+    assert other.outcome == Outcome.UPSTREAM_DOWN  # type: ignore[attr-defined]
