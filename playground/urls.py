@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("playground.apikeys.urls")),
     path("", include("playground.webhooks.urls")),
     path("", include("playground.sharing.urls")),
+    path("", include("playground.file_uploads.urls")),
     path("", include("playground.api.urls")),
     path("", include("playground.generations.urls")),
 ]

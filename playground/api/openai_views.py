@@ -7,26 +7,21 @@ answers with the stored images. A client that hangs up does not cancel its job.
 """
 
 import asyncio
-import calendar
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from playground.api import idempotency
 from playground.api.rate_limits import (
-    RateLimited,
     RateStatus,
     check_rate,
-    rate_limit_response_fields,
 )
 from playground.api.requests import (
     ImagesRequest,
@@ -34,30 +29,19 @@ from playground.api.requests import (
     form_data,
     parse_edit_request,
     parse_generation_request,
-    unsupported_param,
 )
-from playground.api.responses import (
-    ApiError,
-    images_response,
-    invalid,
-    job_error,
-    still_running,
-)
-from playground.api.streaming import stream_response
+from playground.api.responses import images_response, job_error, still_running
+from playground.api.streaming import open_stream
 from playground.api.waiting import read_and_close, wait_until_settled
-from playground.apikeys.auth import ApiKeyError, authenticate_api_request, check_key_caps
+from playground.apikeys.auth import authenticate_api_request
 from playground.apikeys.models import ApiKey
+from playground.catalog import spec
+from playground.core.errors import ApiError, invalid
 from playground.gallery.models import Image
 from playground.generations.edit_inputs import EditInputs, InputsRefused, prepare_edit_inputs
 from playground.generations.forms import GenerationForm
 from playground.generations.models import Generation
-from playground.generations.queueing import (
-    JobInputs,
-    JobRefused,
-    NoInputs,
-    estimate_for,
-    queue_generation,
-)
+from playground.generations.queueing import JobInputs, JobRefused, NoInputs, queue_generation
 
 logger = logging.getLogger(__name__)
 
@@ -99,27 +83,20 @@ class StagedInputs:
         self.inputs.close()
 
 
-def _refusal(refused: JobRefused) -> ApiError:
-    """The first reason a job was refused, naming its parameter."""
+def refusal_error(refused: JobRefused) -> ApiError:
+    """The first reason a job was refused, naming its parameter; a budget refusal is OpenAI's
+    insufficient_quota. No Retry-After: a monthly budget comes back when the month turns or an
+    admin raises it, which is no moment to retry at."""
     for name, messages in refused.errors.items():
         if not messages:
             continue
         param = None if name == "__all__" else name
         if refused.over_budget:
             return ApiError(
-                429, messages[0], code="budget_exceeded", retry_after=seconds_to_next_month()
+                429, messages[0], code="insufficient_quota", error_type="insufficient_quota"
             )
         return invalid(param, messages[0])
     return invalid(None, str(refused) or "The request was refused.")
-
-
-def seconds_to_next_month() -> int:
-    """A monthly budget frees up when the month turns."""
-    now = timezone.localtime()
-    days = calendar.monthrange(now.year, now.month)[1]
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    next_month = start + timedelta(days=days)
-    return max(1, int((next_month - now).total_seconds()))
 
 
 def _inputs_for(owner: Any, images_request: ImagesRequest) -> EditInputs:
@@ -130,22 +107,15 @@ def _inputs_for(owner: Any, images_request: ImagesRequest) -> EditInputs:
         raise invalid(name, messages[0] if messages else "The images were refused.") from refused
 
 
-def _validated_form(
-    key: ApiKey, images_request: ImagesRequest, inputs: JobInputs
-) -> GenerationForm:
+def _validated_form(images_request: ImagesRequest) -> GenerationForm:
+    """The generate form for the request, once the chosen model takes every value."""
+    is_edit = bool(images_request.images)
     model = find_model(images_request.model_id)
-    form = GenerationForm(form_data(images_request, model, inputs.is_edit))
-    if (name := unsupported_param(images_request, form.fields)) is not None:
-        raise invalid(name, f"{model.model_id} does not take {name}.")
+    assert images_request.checked is not None
+    spec.check_for_model(images_request.checked, model, is_edit=is_edit)
+    form = GenerationForm(form_data(images_request.params, model, is_edit))
     if not form.is_valid():
-        raise _refusal(JobRefused({k: list(v) for k, v in form.errors.items()}))
-    if inputs.is_edit and not model.supports_edits:
-        raise invalid("image", f"{model.model_id} does not take reference images.")
-    try:
-        _low, high = estimate_for(form, inputs)
-    except ValueError as error:
-        raise invalid(None, f"This request cannot be priced: {error}") from error
-    check_key_caps(key, high)
+        raise refusal_error(JobRefused({k: list(v) for k, v in form.errors.items()}))
     return form
 
 
@@ -153,17 +123,31 @@ def _queue(
     request: HttpRequest, endpoint: str, parse: Callable[[HttpRequest], ImagesRequest]
 ) -> Queued:
     """Authenticate, check and queue: the job's id, and whether to stream. Raises ApiError,
-    or RateLimited before anything is read or queued."""
+    (RateLimited among them) before anything is read or queued."""
+    key = authenticate_api_request(request)
+    rate = check_rate(key, "queue")
     try:
-        key = authenticate_api_request(request)
-        rate = check_rate(key, "queue")
+        return _queue_checked(request, endpoint, parse, key, rate)
+    except ApiError as error:
+        error.headers.update(rate.headers())  # a refusal still tells the caller its limits
+        raise
+
+
+def _queue_checked(
+    request: HttpRequest,
+    endpoint: str,
+    parse: Callable[[HttpRequest], ImagesRequest],
+    key: ApiKey,
+    rate: RateStatus,
+) -> Queued:
+    try:
         replay_key = idempotency.idempotency_key(request.headers.get(idempotency.HEADER))
         images_request = parse(request)
+        form = _validated_form(images_request)
         inputs: JobInputs = (
             _inputs_for(key.owner, images_request) if images_request.images else NoInputs()
         )
         try:
-            form = _validated_form(key, images_request, inputs)
 
             def queue() -> Generation:
                 return queue_generation(key.owner, form, StagedInputs(inputs), api_key=key)
@@ -182,10 +166,8 @@ def _queue(
             raise
         finally:
             inputs.close()
-    except ApiKeyError as error:
-        raise ApiError.from_key_error(error) from error
     except JobRefused as refused:
-        raise _refusal(refused) from refused
+        raise refusal_error(refused) from refused
     except DatabaseError as error:
         logger.exception("queuing an API request failed")
         raise ApiError(
@@ -193,17 +175,6 @@ def _queue(
             "The job could not be queued just now; nothing was charged. Try again.",
             retry_after=5,
         ) from error
-
-
-def _rate_limited(limited: RateLimited) -> HttpResponse:
-    """429 in OpenAI's shape, with Retry-After and the x-ratelimit-* headers."""
-    fields = rate_limit_response_fields(limited)
-    response = ApiError(
-        fields["status"], fields["message"], code=fields["code"], error_type=fields["type"]
-    ).response()
-    for name, value in fields["headers"].items():
-        response[name] = value
-    return response
 
 
 def _with_rate_headers(response: HttpResponseBase, rate: RateStatus) -> HttpResponseBase:
@@ -231,15 +202,13 @@ async def _serve(
         return response
     try:
         queued = await sync_to_async(read_and_close(lambda: _queue(request, endpoint, parse)))()
-    except RateLimited as limited:
-        return _rate_limited(limited)
-    except ApiError as error:
+    except ApiError as error:  # a refusal, a rate limit (RateLimited) included
         return error.response()
     job_id = queued.job_id
     waited = float(settings.API_WAIT_SECONDS)
     if queued.stream:
         # Server-Sent Events as previews arrive, then the originals, as OpenAI streams.
-        return _with_rate_headers(stream_response(job_id, endpoint, waited), queued.rate)
+        return _with_rate_headers(await open_stream(job_id, endpoint, waited), queued.rate)
     if not await wait_until_settled(job_id, waited):
         return _with_rate_headers(still_running(job_id, waited).response(), queued.rate)
     return _with_rate_headers(await _read_settled(job_id), queued.rate)

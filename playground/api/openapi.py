@@ -10,10 +10,11 @@ its route exists, so the document never promises an endpoint the server does not
 from typing import Any
 
 from django.urls import Resolver404, resolve
+from pydantic import BaseModel
 
-from playground.api.requests import MAX_REFERENCES
+from playground.api.kie_inputs import alias_values
+from playground.catalog import spec
 from playground.catalog.models import ImageModel
-from playground.generations.forms import MAX_PROMPT_CHARS
 
 OPENAPI_VERSION = "3.1.0"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -33,8 +34,6 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 TASK_ID_EXAMPLE = "task_0123456789abcdef0123456789abcdef"
 # What an edit's files may be: the formats the playground reads as references and masks.
 IMAGE_FILE = {"type": "string", "format": "binary", "contentMediaType": "image/png"}
-# Refused before any view: input no field accepts (a NUL byte), answered as plain text.
-PLAIN_400 = {"text/plain": {"schema": {"type": "string"}}}
 
 
 # ---------------------------------------------------------------- the catalog's values
@@ -52,6 +51,7 @@ def _union(models: list[ImageModel], attribute: str) -> list[str]:
 def catalog_values() -> dict[str, Any]:
     """The values the active models take, each list the union over the models."""
     models = list(ImageModel.objects.active())
+    kie = alias_values()
     return {
         "models": [model.model_id for model in models],
         "sizes": _union(models, "sizes"),
@@ -62,98 +62,54 @@ def catalog_values() -> dict[str, Any]:
         "moderations": _union(models, "moderations"),
         "input_fidelities": _union(models, "input_fidelities"),
         "max_n": max((model.max_n for model in models), default=10),
+        "task_models": [model.model_id for model in models] + kie["aliases"],
+        "aspect_ratios": kie["aspect_ratios"],
+        "resolutions": kie["resolutions"],
     }
 
 
-def _choice(values: list[str], description: str) -> dict[str, Any]:
-    """A string of `values` (all models together); a plain string while the catalog is empty."""
-    schema: dict[str, Any] = {"type": "string", "description": description}
-    if values:
-        schema["enum"] = list(values)
+def request_schema(model: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of one operation's request, from its specification (catalog/spec.py),
+    with the catalog's values filled in: a field marked `x-catalog` lists what the active
+    models take (the union; a value a chosen model does not take is still refused)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        _fill_from_catalog(prop, values)
     return schema
 
 
-def image_params(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The Images API parameters every request shape shares, with the catalog's values."""
-    per_model = (
-        " Which of these a model takes is in the catalog: a value it does not take is a 400."
-    )
-    size_examples = values["sizes"] or ["1024x1024", "auto"]
-    size_text = "WIDTHxHEIGHT in pixels, or auto."
-    if values["free_size"]:
-        size_text += (
+def _fill_from_catalog(prop: dict[str, Any], values: dict[str, Any]) -> None:
+    prop.pop("title", None)
+    # An optional field is documented as its value's type; null is taken as "left out".
+    branches = prop.get("anyOf", [])
+    if len(branches) == 2 and {"type": "null"} in branches:
+        prop.pop("anyOf")
+        prop.update(next(branch for branch in branches if branch != {"type": "null"}))
+        if prop.get("default", "") is None:
+            del prop["default"]
+    attribute = prop.pop("x-catalog", None)
+    if attribute is None:
+        return
+    branches = prop.get("anyOf", [prop])
+    for branch in branches:
+        if attribute == "max_n" and branch.get("type") == "integer":
+            branch["maximum"] = values["max_n"]
+        elif attribute == "sizes" and branch.get("type") == "string":
+            branch["pattern"] = r"^(auto|[0-9]{2,5}x[0-9]{2,5})$"
+            branch["examples"] = values["sizes"] or ["1024x1024", "auto"]
+        elif branch.get("type") == "string" and values.get(attribute):
+            branch["enum"] = list(values[attribute])
+    if attribute == "sizes" and values["free_size"]:
+        prop["description"] += (
             " The preset sizes are listed as examples; some models take any size within their"
             " rules (edges multiples of 16, the longest at most 3840)."
         )
-    else:
-        size_text += " One of the model's preset sizes (see the examples)."
-    return {
-        "model": _choice(
-            values["models"], "The catalog's model id; the first active model when left out."
-        ),
-        "prompt": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": MAX_PROMPT_CHARS,
-            "pattern": "^[^\\u0000]*$",
-            "description": "What the image should show (no NUL characters).",
-            "examples": ["A watercolour lighthouse at dusk"],
-        },
-        "n": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": values["max_n"],
-            "default": 1,
-            "description": "How many images to make (at most the model's max_n).",
-        },
-        "size": {
-            "type": "string",
-            "pattern": r"^(auto|[0-9]{2,5}x[0-9]{2,5})$",
-            "examples": size_examples,
-            "description": size_text,
-        },
-        "quality": _choice(values["qualities"], "Rendering quality." + per_model),
-        "output_format": _choice(values["output_formats"], "The images' file format."),
-        "output_compression": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 100,
-            "description": "Compression in percent, for jpeg and webp only.",
-        },
-        "background": _choice(values["backgrounds"], "transparent needs png or webp." + per_model),
-    }
-
-
-def _openai_only_params(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        "partial_images": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 3,
-            "description": "Previews sent before the final image; more than 0 needs stream=true.",
-        },
-        "stream": {
-            "type": "boolean",
-            "default": False,
-            "description": "Answer with Server-Sent Events (text/event-stream) instead of JSON.",
-        },
-        "user": {"type": "string", "description": "Accepted, as OpenAI does, and not used."},
-        "safety_identifier": {
-            "type": "string",
-            "description": "Accepted, as OpenAI does, and not used.",
-        },
-    }
-
-
-def _moderation(values: dict[str, Any]) -> dict[str, Any]:
-    return _choice(values["moderations"], "Content moderation strictness.")
-
-
-def _input_fidelity(values: dict[str, Any]) -> dict[str, Any]:
-    return _choice(
-        values["input_fidelities"],
-        "How closely an edit keeps the details of its references; only some models take it.",
-    )
+    if attribute not in ("models", "task_models", "max_n", "sizes"):
+        prop["description"] += (
+            " Which of these a model takes is in the catalog: a value it does not take is a 400."
+        )
 
 
 # ---------------------------------------------------------------- components
@@ -303,18 +259,13 @@ def _images_schemas() -> dict[str, Any]:
 
 
 def _generation_request(values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["prompt"],
-        "additionalProperties": False,
-        "description": "An unknown parameter is a 400 (code unknown_parameter); response_format "
-        "is refused, as GPT image models always answer with b64_json.",
-        "properties": {
-            **image_params(values),
-            "moderation": _moderation(values),
-            **_openai_only_params(values),
-        },
-    }
+    schema = request_schema(spec.GenerateRequest, values)
+    schema["description"] = (
+        "An unknown parameter is a 400 (code unknown_parameter); response_format is refused, "
+        "as GPT image models always answer with b64_json."
+    )
+    schema["properties"]["prompt"]["pattern"] = "^[^\\u0000]*$"
+    return schema
 
 
 def _edit_request(values: dict[str, Any]) -> dict[str, Any]:
@@ -322,25 +273,26 @@ def _edit_request(values: dict[str, Any]) -> dict[str, Any]:
         "type": "array",
         "items": IMAGE_FILE,
         "minItems": 1,
-        "maxItems": MAX_REFERENCES,
+        "maxItems": spec.MAX_REFERENCES,
     }
-    return {
-        "type": "object",
-        "required": ["prompt"],
-        "anyOf": [{"required": ["image"]}, {"required": ["image[]"]}],
-        "additionalProperties": False,
-        "description": f"1 to {MAX_REFERENCES} reference images as `image` or `image[]` "
-        "file parts (PNG, JPEG or WebP), and an optional `mask` (PNG with an alpha channel: "
-        "transparent where the image may change). Other parameters are text parts.",
-        "properties": {
-            "image": {**images, "description": "Reference images (repeat the part)."},
-            "image[]": {**images, "description": "Reference images, as the OpenAI SDK sends them."},
-            "mask": {**IMAGE_FILE, "description": "Applies to the first image."},
-            **image_params(values),
-            "input_fidelity": _input_fidelity(values),
-            **_openai_only_params(values),
+    schema = request_schema(spec.EditRequest, values)
+    schema["properties"]["prompt"]["pattern"] = "^[^\\u0000]*$"
+    schema["properties"] = {
+        "image": {**images, "description": "Reference images (repeat the part)."},
+        "image[]": {**images, "description": "Reference images, as the OpenAI SDK sends them."},
+        "mask": {
+            **IMAGE_FILE,
+            "description": "Applies to the first image, at that image's exact pixel size.",
         },
+        **schema["properties"],
     }
+    schema["anyOf"] = [{"required": ["image"]}, {"required": ["image[]"]}]
+    schema["description"] = (
+        f"1 to {spec.MAX_REFERENCES} reference images as `image` or `image[]` file parts (PNG, "
+        "JPEG or WebP), and an optional `mask` (PNG with an alpha channel: transparent where "
+        "the image may change). Other parameters are text parts."
+    )
+    return schema
 
 
 def _task_schemas(values: dict[str, Any]) -> dict[str, Any]:
@@ -348,43 +300,14 @@ def _task_schemas(values: dict[str, Any]) -> dict[str, Any]:
     millis = {"type": ["integer", "null"], "description": "Unix time in milliseconds."}
     return {
         "TaskInput": {
-            "type": "object",
-            "required": ["prompt"],
-            "additionalProperties": False,
-            "properties": {
-                # The model is named beside `input`, not in it.
-                **{k: v for k, v in image_params(values).items() if k != "model"},
-                "moderation": _moderation(values),
-                "input_fidelity": _input_fidelity(values),
-                "input_urls": {
-                    "type": "array",
-                    "items": {"type": "string", "format": "uri"},
-                    "maxItems": MAX_REFERENCES,
-                    "description": "Reference images for an edit: this playground's result or "
-                    "gallery URLs, data: URLs, or hosts an admin allowed.",
-                },
-                "mask_url": {
-                    "type": "string",
-                    "format": "uri",
-                    "description": "A mask for the first reference image.",
-                },
-            },
+            **request_schema(spec.TaskInput, values),
+            "description": "The Images API's parameters, reference URLs, and Kie's "
+            "aspect_ratio and resolution (which pick a size the model takes; give them or "
+            "size, not both).",
         },
         "CreateTaskRequest": {
-            "type": "object",
-            "required": ["model", "input"],
-            "additionalProperties": False,
+            **request_schema(spec.CreateTaskRequest, values),
             "description": "An unknown field, here or in `input`, is a 422 naming it.",
-            "properties": {
-                "model": _choice(values["models"], "The catalog's model id."),
-                "callBackUrl": {
-                    "type": "string",
-                    "format": "uri",
-                    "description": "Where the task's record is POSTed when it ends (see the "
-                    "taskFinished webhook). Private addresses are refused.",
-                },
-                "input": {"$ref": "#/components/schemas/TaskInput"},
-            },
         },
         "CreateTaskResponse": {
             "type": "object",
@@ -544,6 +467,7 @@ def components(values: dict[str, Any]) -> dict[str, Any]:
             "ImageGenerationRequest": _generation_request(values),
             "ImageEditRequest": _edit_request(values),
             **_task_schemas(values),
+            **_file_schemas(),
             "Me": _me_schema(),
         },
     }
@@ -609,7 +533,7 @@ def _images_responses(prefix: str) -> dict[str, Any]:
         "400": {
             "description": "A parameter is missing, unknown, of the wrong type or not taken by "
             "the model (`param` names it); or the prompt was blocked by moderation.",
-            "content": {"application/json": {"schema": ERROR_REF}, **PLAIN_400},
+            "content": {"application/json": {"schema": ERROR_REF}},
         },
         **_key_errors(ERROR_REF),
         "404": _json(ERROR_REF, "The model does not exist or is retired (code model_not_found)."),
@@ -661,6 +585,150 @@ def _task_key_errors() -> dict[str, Any]:
         ),
         "403": _task_error("The key may not be used from this address (its allow-list)."),
         "429": _task_error("Too many requests: a rate limit.", headers=RATE_LIMITED),
+    }
+
+
+def _file_schemas() -> dict[str, Any]:
+    text = {"type": "string"}
+    return {
+        "FileError": {
+            "type": "object",
+            "description": "The File Upload API's error body: `code` repeats the HTTP status, "
+            "`msg` names the field and the reason.",
+            "required": ["success", "code", "msg", "data"],
+            "properties": {
+                "success": {"const": False},
+                "code": {"type": "integer", "examples": [400]},
+                "msg": {"type": "string", "examples": ["base64Data: not valid base64."]},
+                "data": {"type": "null"},
+            },
+        },
+        "FileUploadResponse": {
+            "type": "object",
+            "required": ["success", "code", "msg", "data"],
+            "properties": {
+                "success": {"const": True},
+                "code": {"const": 200},
+                "msg": text,
+                "data": {
+                    "type": "object",
+                    "required": ["fileName", "filePath", "downloadUrl", "fileSize", "mimeType"],
+                    "properties": {
+                        "fileId": text,
+                        "fileName": text,
+                        "originalName": text,
+                        "filePath": text,
+                        "uploadPath": text,
+                        "downloadUrl": {
+                            **text,
+                            "format": "uri",
+                            "description": "Give it in a task's input_urls or mask_url; it "
+                            "serves the file to its owner's keys until it expires.",
+                        },
+                        "fileUrl": {**text, "format": "uri"},
+                        "fileSize": {"type": "integer", "minimum": 0},
+                        "mimeType": {"enum": list(IMAGE_TYPES)},
+                        "uploadedAt": text,
+                        "uploadTime": text,
+                        "expiresAt": {**text, "description": "3 days after the upload."},
+                    },
+                },
+            },
+        },
+    }
+
+
+def _file_error(description: str, **extra: Any) -> dict[str, Any]:
+    return _json({"$ref": "#/components/schemas/FileError"}, description, **extra)
+
+
+def _file_upload(summary: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "post": {
+            "tags": ["File Upload API"],
+            "summary": summary,
+            "security": BEARER,
+            "requestBody": {"required": True, "content": content},
+            "responses": {
+                "200": _json(
+                    {"$ref": "#/components/schemas/FileUploadResponse"},
+                    "The file was stored for 3 days.",
+                    headers=RATE_HEADERS,
+                ),
+                "400": _file_error("A field is missing or invalid; `msg` names it."),
+                "401": _task_error("No key, or an unknown or revoked key."),
+                "403": _task_error("The key may not be used from this address."),
+                "413": _file_error("The file or the body is too large."),
+                "429": _task_error("Too many requests: a rate limit.", headers=RATE_LIMITED),
+                "503": _file_error("The file could not be stored just now.", headers=RETRY_AFTER),
+            },
+        }
+    }
+
+
+def _file_operations() -> dict[str, Any]:
+    names = {
+        "uploadPath": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "Folders, separated by single slashes (optional here).",
+        },
+        "fileName": {"type": "string", "maxLength": 200, "description": "With its extension."},
+    }
+
+    def json_body(required: str, field: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": [required],
+                    "properties": {required: field, **names},
+                }
+            }
+        }
+
+    return {
+        "/api/file-base64-upload": _file_upload(
+            "Upload an image as base64 (bare, or a data URL).",
+            json_body("base64Data", {"type": "string", "contentEncoding": "base64"}),
+        ),
+        "/api/file-stream-upload": _file_upload(
+            "Upload an image as a multipart file.",
+            {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": IMAGE_FILE, **names},
+                    }
+                }
+            },
+        ),
+        "/api/file-url-upload": _file_upload(
+            "Upload an image fetched from a URL on a host an admin allowed.",
+            json_body("fileUrl", {"type": "string", "format": "uri", "maxLength": 2000}),
+        ),
+        "/api/uploads/{token}/{name}": {
+            "get": {
+                "tags": ["File Upload API"],
+                "summary": "An uploaded file's bytes, for its owner's keys.",
+                "security": BEARER,
+                "parameters": [
+                    {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The file as uploaded.",
+                        "content": {t: {"schema": IMAGE_FILE} for t in IMAGE_TYPES},
+                    },
+                    "401": _task_error("No key, or an unknown or revoked key."),
+                    "403": _task_error("The key may not be used from this address."),
+                    "404": _task_error("Not a file of yours, or it expired (3 days)."),
+                    "429": _task_error("Too many requests: a rate limit.", headers=RATE_LIMITED),
+                },
+            }
+        },
     }
 
 
@@ -734,11 +802,15 @@ def _task_operations() -> dict[str, Any]:
                         {"$ref": "#/components/schemas/CreateTaskResponse"},
                         "The task was queued.",
                         headers=RATE_HEADERS,
+                        links={
+                            "TaskRecord": {
+                                "operationId": "getTaskRecord",
+                                "parameters": {"taskId": "$response.body#/data/taskId"},
+                                "description": "The queued task's record: poll it until "
+                                "its state is success or fail.",
+                            }
+                        },
                     ),
-                    "400": {
-                        "description": "Input no field accepts (such as a NUL byte).",
-                        "content": PLAIN_400,
-                    },
                     **_task_key_errors(),
                     "404": _task_error("The model does not exist or is retired."),
                     "413": _task_error("The body is too large: send large images as URLs."),
@@ -772,13 +844,9 @@ def _task_operations() -> dict[str, Any]:
                         "The task's record.",
                         headers=RATE_HEADERS,
                     ),
-                    "400": {
-                        "description": "Input no field accepts (such as a NUL byte).",
-                        "content": PLAIN_400,
-                    },
                     **_task_key_errors(),
                     "404": _task_error("No task of this key's owner has this taskId."),
-                    "422": _task_error("taskId is missing."),
+                    "422": _task_error("taskId is missing, or the query holds a NUL byte."),
                 },
             }
         },
@@ -865,18 +933,18 @@ def _webhooks() -> dict[str, Any]:
 
 def route_exists(path: str) -> bool:
     """Whether this server routes `path` (a template's `{name}` filled with a sample)."""
-    sample = path.replace("{token}", "sample")
+    sample = path.replace("{token}", "sample").replace("{name}", "sample")
     try:
-        resolve(sample)
+        match = resolve(sample)
     except Resolver404:
         return False
-    return True
+    return match.url_name != "openai-invalid-url"  # the catch-all answering OpenAI's 404
 
 
 def document(base_url: str) -> dict[str, Any]:
     """The whole OpenAPI document, its server `base_url` (scheme://host[/prefix])."""
     values = catalog_values()
-    operations = {**_openai_operations(), **_task_operations()}
+    operations = {**_openai_operations(), **_task_operations(), **_file_operations()}
     paths = {path: item for path, item in operations.items() if route_exists(path)}
     doc: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
@@ -894,6 +962,7 @@ def document(base_url: str) -> dict[str, Any]:
         "tags": [
             {"name": "OpenAI-compatible", "description": "OpenAI's shapes and error body."},
             {"name": "Task API", "description": 'Kie-style {"code", "msg", "data"} bodies.'},
+            {"name": "File Upload API", "description": "Kie's file uploads, for input_urls."},
         ],
         "paths": paths,
         "components": components(values),

@@ -14,7 +14,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx2 as httpx
 from django.conf import settings
@@ -36,7 +36,9 @@ def allow_private() -> bool:
     return bool(getattr(settings, "API_ALLOW_PRIVATE_URLS", False))
 
 
-def _host_of(url: str) -> str:
+def split_http_url(url: str) -> tuple[SplitResult, str]:
+    """The parts of an http(s) URL and its host (lower case, no trailing dot); RefusedUrl
+    saying what is wrong otherwise. Every URL the server is given goes through here."""
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError for a bad port
@@ -49,7 +51,7 @@ def _host_of(url: str) -> str:
     if not parts.hostname:
         raise RefusedUrl("The URL has no host name.")
     del port
-    return parts.hostname.lower().rstrip(".")
+    return parts, parts.hostname.lower().rstrip(".")
 
 
 def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
@@ -75,7 +77,7 @@ def _refuse_internal(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6A
 def check_url(url: str) -> str:
     """Raise RefusedUrl unless `url` is http(s) to a host with only public addresses.
     Returns the host name."""
-    host = _host_of(url)
+    _parts, host = split_http_url(url)
     for address in _addresses(host):
         _refuse_internal(host, address)
     return host

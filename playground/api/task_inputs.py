@@ -3,8 +3,9 @@
 Three kinds of URL are taken:
 
 - this server's own URLs naming one of the owner's images: a result URL
-  (`/api/v1/results/<token>`) or a gallery URL (`/gallery/<id>/`, `/gallery/<id>/original/`);
-  they are read from the gallery, never fetched over HTTP;
+  (`/api/v1/results/<token>`), a gallery URL (`/gallery/<id>/`, `/gallery/<id>/original/`)
+  or an uploaded file's `downloadUrl` (`/api/uploads/<token>/<name>`); they are read from the
+  gallery or the storage, never fetched over HTTP;
 - `data:image/...;base64,...` URLs, decoded here;
 - any other http(s) URL, fetched only from a host an admin allowed (AllowedFetchHost), under
   the address rules of `outbound.fetch`.
@@ -18,7 +19,6 @@ import binascii
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -29,6 +29,7 @@ from django.urls import Resolver404, resolve
 from playground.api import outbound
 from playground.api.task_records import image_for_token
 from playground.core.query import parse_id
+from playground.file_uploads.resolve import UploadUnusable, uploaded_bytes
 from playground.gallery.models import Image
 from playground.generations.edit_inputs import (
     MAX_REFERENCES,
@@ -182,14 +183,18 @@ def _resolve(
     if len(url) > MAX_URL_CHARS:
         raise InputUrlRefused(field_name, f"the URL is longer than {MAX_URL_CHARS} characters.")
     try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower().rstrip(".")
-        parts.port  # noqa: B018 -- raises ValueError for a bad port
-    except ValueError as error:
-        raise InputUrlRefused(field_name, "the URL is not valid.") from error
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise InputUrlRefused(field_name, "use an http(s) URL or a data:image/...;base64 URL.")
+        parts, host = outbound.split_http_url(url)
+    except outbound.RefusedUrl as refused:
+        raise InputUrlRefused(
+            field_name, f"{refused} Use an http(s) URL or a data:image/...;base64 URL."
+        ) from refused
     if parts.netloc.lower() == request.get_host().lower():
+        try:  # an upload's downloadUrl (File Upload API), read from storage
+            uploaded = uploaded_bytes(owner, parts.path)
+        except UploadUnusable as refused:
+            raise InputUrlRefused(field_name, str(refused)) from refused
+        if uploaded is not None:
+            return SimpleUploadedFile(upload_name, budget.take(uploaded, field_name))
         return _own_image_id(owner, parts.path, field_name)
     content = budget.take(_fetched_bytes(url, host, field_name, budget), field_name)
     return SimpleUploadedFile(upload_name, content)

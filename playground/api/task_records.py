@@ -115,3 +115,11 @@ def record_data(task: ApiTask, images: list[Image] | None = None) -> dict[str, A
 
 def record_body(task: ApiTask) -> dict[str, Any]:
     return {"code": 200, "msg": "success", "data": record_data(task)}
+
+
+def callback_body(task: ApiTask) -> dict[str, Any]:
+    """What a task's callback posts: its record, as Kie's callbacks carry it. Kie's own sample
+    verifier reads the id the signature covers from `data.task_id`, so it is there too."""
+    body = record_body(task)
+    body["data"]["task_id"] = body["data"]["taskId"]
+    return body

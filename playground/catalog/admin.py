@@ -5,13 +5,14 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from playground.catalog.alias_form import ModelAliasAdminForm
 from playground.catalog.forms import (
     IDENTITY_FIELDS,
     PARAMETER_FIELDS,
     PRICE_FIELDS,
     ImageModelAdminForm,
 )
-from playground.catalog.models import ImageModel
+from playground.catalog.models import ImageModel, ModelAlias
 from playground.pricing.estimate import EstimateInput, estimate_request, usd
 
 # A family is the name up to the major version: gpt-image-1.5 and gpt-image-1-mini are
@@ -87,3 +88,32 @@ class ImageModelAdmin(admin.ModelAdmin):
         if low.total_usd == high.total_usd:
             return usd(low.total_usd)
         return f"{usd(low.total_usd)} to {usd(high.total_usd)}"
+
+
+@admin.register(ModelAlias)
+class ModelAliasAdmin(admin.ModelAdmin):
+    form = ModelAliasAdminForm
+    list_display = ["alias", "image_model", "references", "aspect_ratio_list", "resolution_list"]
+    list_filter = ["references", "image_model"]
+    list_select_related = ["image_model"]
+    search_fields = ["alias", "image_model__model_id"]
+    fieldsets = [
+        (None, {"fields": ["alias", "image_model", "references"]}),
+        (
+            "Sizes",
+            {
+                "fields": ["sizes", "default_aspect_ratio", "default_resolution"],
+                "description": "The task API's aspect_ratio and resolution pick a size from "
+                "this table; a pair that is not in it is refused.",
+            },
+        ),
+        ("Quality", {"fields": ["qualities", "default_quality"]}),
+    ]
+
+    @admin.display(description="Aspect ratios")
+    def aspect_ratio_list(self, obj: ModelAlias) -> str:
+        return ", ".join(obj.aspect_ratios)
+
+    @admin.display(description="Resolutions")
+    def resolution_list(self, obj: ModelAlias) -> str:
+        return ", ".join(obj.resolutions)

@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 
 from playground.catalog import tokens
-from playground.catalog.models import ImageModel, free_size_error
+from playground.catalog.models import ImageModel, ModelAlias, free_size_error
 
 AUTO = "auto"
 QUALITIES = ("low", "medium", "high", "xhigh", "max", AUTO)
@@ -120,6 +120,14 @@ class ImageModelAdminForm(forms.ModelForm):
         )
 
     # Field by field: shapes and allowed values.
+
+    def clean_model_id(self) -> str:
+        model_id = self.cleaned_data["model_id"]
+        if ModelAlias.objects.filter(alias=model_id).exists():
+            raise forms.ValidationError(
+                "A model alias already has this id: a catalog model needs an id of its own."
+            )
+        return model_id
 
     def clean_sizes(self) -> list[str]:
         sizes = string_list(self.cleaned_data.get("sizes"), "sizes", ["1024x1024", AUTO])

@@ -105,3 +105,87 @@ def free_size_error(rule: dict[str, Any], size: str) -> str | None:
     if not low <= pixels <= high:
         return f"The total pixels must be between {low:,} and {high:,} ({pixels:,} given)."
     return None
+
+
+class ModelAlias(models.Model):
+    """Another API's model id standing for a catalog model: Kie.ai's ids in the task API.
+
+    `sizes` maps each aspect ratio the alias offers to its resolutions and the size each pair
+    asks of the catalog model, {"16:9": {"1K": "1280x720", "2K": "2560x1440"}}: a pair that is
+    not there is not offered. `references` says whether `input_urls` is required (image to
+    image) or refused (text to image). Admin-editable; seeded from kie_models.json.
+    """
+
+    class References(models.TextChoices):
+        REFUSED = "refused", "refused (text to image)"
+        REQUIRED = "required", "required (image to image)"
+
+    alias = models.CharField("model id", max_length=100, unique=True)
+    image_model = models.ForeignKey(
+        ImageModel,
+        on_delete=models.CASCADE,
+        related_name="aliases",
+        help_text="The catalog model that makes the images.",
+    )
+    references = models.CharField(
+        "reference images (input_urls)", max_length=10, choices=References.choices
+    )
+    sizes = models.JSONField(
+        default=dict,
+        help_text='Size per aspect ratio and resolution: {"16:9": {"1K": "1280x720"}, '
+        '"auto": {"1K": "auto"}}. Every size must be one the catalog model takes.',
+    )
+    default_aspect_ratio = models.CharField(max_length=10)
+    default_resolution = models.CharField(max_length=10, default="1K")
+    qualities = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The quality values offered; empty: those of the catalog model.",
+    )
+    default_quality = models.CharField(
+        max_length=20, blank=True, help_text="Empty: the catalog model's default."
+    )
+
+    class Meta:
+        ordering = ["alias"]
+        verbose_name = "model alias"
+        verbose_name_plural = "model aliases"
+
+    def __str__(self) -> str:
+        return self.alias
+
+    @property
+    def aspect_ratios(self) -> list[str]:
+        return list(self.sizes)
+
+    @property
+    def resolutions(self) -> list[str]:
+        """Every resolution offered with some aspect ratio, in the order first listed."""
+        return list(dict.fromkeys(res for row in self.sizes.values() for res in row))
+
+    def size_for(self, aspect_ratio: str, resolution: str) -> str | None:
+        """The size asked of the catalog model for the pair, or None when it is not offered."""
+        row = self.sizes.get(aspect_ratio)
+        return row.get(resolution) if isinstance(row, dict) else None
+
+    def offered_qualities(self) -> list[str]:
+        return list(self.qualities or self.image_model.qualities)
+
+    def spec(self) -> dict[str, Any]:
+        """What a request with this id may say, as the API documentation lists it."""
+        return {
+            "model": self.image_model.model_id,
+            "input_urls": self.references,
+            "aspect_ratios": self.aspect_ratios,
+            "resolutions": self.resolutions,
+            "sizes": self.sizes,
+            "default_aspect_ratio": self.default_aspect_ratio,
+            "default_resolution": self.default_resolution,
+            "qualities": self.offered_qualities(),
+            "default_quality": self.default_quality or self.image_model.default_quality,
+        }
+
+
+def find_alias(model_id: str) -> ModelAlias | None:
+    """The alias with that id (its catalog model loaded), or None."""
+    return ModelAlias.objects.select_related("image_model").filter(alias=model_id).first()

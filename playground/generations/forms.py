@@ -5,11 +5,10 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator
 
+from playground.catalog import spec
 from playground.catalog.models import ImageModel
 
-MAX_PROMPT_CHARS = 32_000
-LOSSY_FORMATS = ("jpeg", "webp")
-ALPHA_FORMATS = ("png", "webp")
+MAX_PROMPT_CHARS = spec.MAX_PROMPT_CHARS
 PARAM_FIELDS = (
     "quality",
     "n",
@@ -95,7 +94,7 @@ class GenerationForm(forms.Form):
     output_format = forms.ChoiceField(label="Format")
     output_compression = forms.IntegerField(
         label="Compression (%)", min_value=0, max_value=100, required=False
-    )
+    )  # the limits of spec.ImageParams.output_compression
     background = forms.ChoiceField(label="Background")
     moderation = forms.ChoiceField(label="Moderation")
     input_fidelity = forms.ChoiceField(
@@ -107,7 +106,8 @@ class GenerationForm(forms.Form):
         label="Live previews",
         coerce=int,
         required=False,
-        choices=[(0, "Off"), (1, "1 preview"), (2, "2 previews"), (3, "3 previews")],
+        choices=[(0, "Off")]
+        + [(k, f"{k} preview{'s' * (k > 1)}") for k in range(1, spec.MAX_PARTIAL_IMAGES + 1)],
         initial=0,
     )
 
@@ -204,18 +204,13 @@ class GenerationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        output_format = cleaned.get("output_format")
-        if cleaned.get("output_compression") is not None and output_format not in LOSSY_FORMATS:
-            self.add_error(
-                "output_compression",
-                "Compression applies only to JPEG or WebP output; PNG is always lossless. "
-                "Clear it or choose JPEG or WebP.",
-            )
-        if cleaned.get("background") == "transparent" and output_format not in ALPHA_FORMATS:
-            self.add_error(
-                "background",
-                "A transparent background needs PNG or WebP output; JPEG has no transparency.",
-            )
+        # The rules between format, compression and background, as every API checks them.
+        for name, message, _code in spec.output_problems(
+            cleaned.get("output_format"),
+            cleaned.get("output_compression"),
+            cleaned.get("background"),
+        ):
+            self.add_error(name, message)
         return cleaned
 
     def upstream_params(self, is_edit: bool = False) -> dict[str, Any]:

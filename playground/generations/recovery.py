@@ -59,7 +59,20 @@ def recover_orphaned_jobs() -> int:
     for generation in Generation.objects.filter(state=Generation.State.RUNNING):
         if worker_is_gone(generation, now) and _recover_crashed(generation):
             handled += 1
-    return handled + requeue_lost_tasks(now)
+    handled += requeue_lost_tasks(now)
+    sweep_expired_uploads()
+    return handled
+
+
+def sweep_expired_uploads() -> None:
+    """Delete the File Upload API's files whose 3 days are over, each recovery round; a
+    failure is logged and tried again next round, and never stops the recovery of jobs."""
+    from playground.file_uploads.sweep import delete_expired_uploads
+
+    try:
+        delete_expired_uploads()
+    except Exception:
+        logger.exception("deleting expired uploads failed; will try again")
 
 
 def _recover_crashed(seen: Generation) -> bool:

@@ -7,7 +7,7 @@ transaction; the others find it already moved and do nothing. Each attempt is a 
 task carrying the delivery id and the attempt's number, and it claims that number with a
 conditional UPDATE, so a task that runs twice posts once.
 
-An attempt posts `record_body(task)` with X-Webhook-Timestamp and X-Webhook-Signature. A 2xx
+An attempt posts `callback_body(task)` with X-Webhook-Timestamp and X-Webhook-Signature. A 2xx
 answer delivers it; a refused address ends it (an address does not become allowed by
 waiting); anything else is tried again after CALLBACK_RETRY_SECONDS, up to
 CALLBACK_MAX_ATTEMPTS attempts. No database connection is held while the receiver answers.
@@ -28,7 +28,7 @@ from django_tasks.exceptions import TaskResultDoesNotExist
 
 from playground.api.models import ApiTask
 from playground.api.outbound import RefusedUrl, post_json
-from playground.api.task_records import record_body
+from playground.api.task_records import callback_body
 from playground.generations.models import Generation
 from playground.generations.wakeup import notify_workers
 from playground.generations.watcher import release_connection
@@ -162,7 +162,7 @@ def _signed_request(delivery_id: int) -> tuple[str, bytes, dict[str, str]]:
     """The URL, body and headers of an attempt, built now (the record is as of now)."""
     delivery = CallbackDelivery.objects.select_related("task__generation").get(pk=delivery_id)
     task = delivery.task
-    body = json.dumps(record_body(task), separators=(",", ":")).encode()
+    body = json.dumps(callback_body(task), separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {TIMESTAMP_HEADER: timestamp}
     secret = webhook_secret_of(delivery.owner_id)

@@ -121,6 +121,10 @@ def test_the_document_loads_with_every_operation(live_server, catalog):
         "POST /api/v1/jobs/createTask",
         "GET /api/v1/jobs/recordInfo",
         "GET /api/v1/results/{token}",
+        "POST /api/file-base64-upload",
+        "POST /api/file-stream-upload",
+        "POST /api/file-url-upload",
+        "GET /api/uploads/{token}/{name}",
     ],
 )
 def test_the_api_answers_as_its_document_says(live_server, secret, worker, operation_name):
@@ -215,3 +219,37 @@ def test_a_rate_limited_answer_matches_the_document(live_server, secret, worker,
             assert int(response.headers["retry-after"][0]) > 0
             assert "x-ratelimit-reset-requests" in response.headers
     assert statuses[0] == 200 and set(statuses[1:]) <= {429}
+
+
+def test_the_documents_links_lead_from_a_created_task_to_its_record(live_server, secret, worker):
+    """Stateful: schemathesis follows the document's link from createTask's taskId to
+    recordInfo, so the record of a task it queued itself is fetched and checked too."""
+    schema = load_schema(live_server).include(path_regex="^/api/v1/jobs/")
+    headers = {"Authorization": f"Bearer {secret}"}
+    answered: list[tuple[str, int]] = []
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: Any) -> None:
+            keep_jobs_small(case)
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": live_server.url, "headers": headers, "timeout": 60}
+
+        def after_call(self, response: Any, case: Any) -> None:
+            super().after_call(response, case)
+            answered.append((case.operation.path, response.status_code))
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    Workflow.run(
+        settings=hypothesis_settings(
+            max_examples=8,
+            stateful_step_count=3,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    assert ("/api/v1/jobs/recordInfo", 200) in answered, answered

@@ -170,11 +170,11 @@ def test_a_key_cap_is_402_with_retry_after(live_server, alice, provider):
     assert not Generation.objects.exists() and not ApiTask.objects.exists()
 
 
-def test_the_owners_budget_is_402_with_retry_after(live_server, alice, secret, provider):
+def test_the_owners_budget_is_402(live_server, alice, secret, provider):
     UserBudget.objects.create(user=alice, monthly_usd=Decimal("0.01"))
     response = create(live_server, secret, task_body(quality="high"))
     assert "monthly budget" in assert_error(response, 402, "")
-    assert int(response.headers["Retry-After"]) > 0
+    assert "Retry-After" not in response.headers
     assert not Generation.objects.exists() and not ApiTask.objects.exists()
 
 
@@ -186,16 +186,16 @@ def test_an_unknown_model_is_404(live_server, secret, provider):
 @pytest.mark.parametrize(
     ("raw", "msg_start"),
     [
-        (b"{not json", "body: not valid JSON"),
-        (b"\xff\xfe not utf-8", "body: not valid JSON"),
-        (b"[]", "body: must be a JSON object"),
-        (b"null", "body: must be a JSON object"),
-        (b'{"input": {"prompt": "a cat"}}', "model: required"),
-        (b'{"model": 5, "input": {"prompt": "a cat"}}', "model: required"),
-        (b'{"model": "gpt-image-1.5"}', "input: required"),
-        (b'{"model": "gpt-image-1.5", "input": "a cat"}', "input: required"),
-        (b'{"model": "gpt-image-1.5", "colour": 1, "input": {}}', "colour: unknown field"),
-        (b'{"model": "gpt-image-1.5", "callBackUrl": 7, "input": {}}', "callBackUrl: must be"),
+        (b"{not json", "body: We could not parse the JSON body"),
+        (b"\xff\xfe not utf-8", "body: We could not parse the JSON body"),
+        (b"[]", "body: The request body must be a JSON object"),
+        (b"null", "body: The request body must be a JSON object"),
+        (b'{"input": {"prompt": "a cat"}}', "model: Missing required parameter"),
+        (b'{"model": 5, "input": {"prompt": "a cat"}}', "model: Invalid type"),
+        (b'{"model": "gpt-image-1.5"}', "input: Missing required parameter"),
+        (b'{"model": "gpt-image-1.5", "input": "a cat"}', "input: Invalid type"),
+        (b'{"model": "gpt-image-1.5", "colour": 1, "input": {"prompt": "a"}}', "colour: Unknown"),
+        (b'{"model": "gpt-image-1.5", "callBackUrl": 7, "input": {}}', "callBackUrl: Invalid type"),
     ],
 )
 def test_malformed_bodies_are_422_naming_the_field(live_server, secret, provider, raw, msg_start):
@@ -210,19 +210,22 @@ def test_malformed_bodies_are_422_naming_the_field(live_server, secret, provider
         ({"size": "99999999999999999999x1024"}, "input.size: "),
         ({"quality": "ultra"}, "input.quality: "),
         ({"n": 99}, "input.n: "),
-        ({"n": "three"}, "input.n: must be an integer"),
-        ({"n": True}, "input.n: must be an integer"),
-        ({"n": 1.5}, "input.n: must be an integer"),
+        ({"n": "three"}, "input.n: Invalid type"),
+        ({"n": True}, "input.n: Invalid type"),
+        ({"n": 1.5}, "input.n: Invalid type"),
         ({"prompt": ""}, "input.prompt: "),
-        ({"prompt": {"text": "a cat"}}, "input.prompt: must be a string"),
+        ({"prompt": {"text": "a cat"}}, "input.prompt: Invalid type"),
         ({"prompt": "x" * 40_000}, "input.prompt: "),
-        ({"colour": "red"}, "input.colour: unknown field"),
+        ({"colour": "red"}, "input.colour: Unknown parameter"),
         ({"output_compression": 50}, "input.output_compression: "),
         ({"output_format": "jpeg", "background": "transparent"}, "input.background: "),
-        ({"input_urls": "http://example.com/a.png"}, "input.input_urls: must be a list"),
-        ({"input_urls": [7]}, "input.input_urls[0]: must be a non-empty string"),
-        ({"input_urls": ["data:,x"] * 17}, "input.input_urls: at most 16"),
-        ({"mask_url": 5}, "input.mask_url: must be a string"),
+        ({"input_urls": "http://example.com/a.png"}, "input.input_urls: Invalid type"),
+        ({"input_urls": [7]}, "input.input_urls[0]: Invalid type"),
+        (
+            {"input_urls": ["data:,x"] * 17},
+            "input.input_urls: Invalid 'input.input_urls': array too long",
+        ),
+        ({"mask_url": 5}, "input.mask_url: Invalid type"),
     ],
 )
 def test_bad_inputs_are_422_naming_the_field(live_server, secret, provider, changes, msg_start):

@@ -205,8 +205,8 @@ def test_an_oversize_or_failed_fetch_is_refused(
 @pytest.mark.parametrize(
     ("input_urls", "mask_url", "msg_start"),
     [
-        (["ftp://example.com/a.png"], None, "input.input_urls[0]: use an http(s) URL"),
-        (["http://[::1/a.png"], None, "input.input_urls[0]: the URL is not valid"),
+        (["ftp://example.com/a.png"], None, "input.input_urls[0]: Only http and https URLs are allowed"),
+        (["http://[::1/a.png"], None, "input.input_urls[0]: The URL is not valid"),
         (["data:text/plain;base64,aGVsbG8="], None, "input.input_urls[0]: a data URL must"),
         (["data:image/png,abc"], None, "input.input_urls[0]: a data URL must"),
         (["data:image/png;base64,!!!!"], None, "input.input_urls[0]: the data URL is not valid"),
@@ -215,6 +215,11 @@ def test_an_oversize_or_failed_fetch_is_refused(
         ([data_url(noise_png((100, 100)))], None, "input.input_urls[0]: the image is larger than"),
         ([], data_url(mask_png((64, 64))), "input.mask_url: a mask needs input_urls"),
         ([data_url(png((64, 64)))], "data:image/png;base64,aGVsbG8=", "input.mask_url: "),
+        (
+            [data_url(png((64, 64)))],
+            data_url(mask_png((128, 128))),
+            "input.mask_url: Invalid mask image: mask size 128x128 does not match image size",
+        ),
         (["/gallery/"], None, "input.input_urls[0]: this server's URL names no image"),
         (["/gallery/99999999/"], None, "input.input_urls[0]: the URL names no image in"),
         (["/gallery/99999999999999999999999/original/"], None, "input.input_urls[0]: the URL"),
