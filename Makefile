@@ -15,6 +15,17 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ".[test,dev]"
 	touch $@
 
+# The npm packages of package.json (the `openai` SDK that tests/clients/ drive), where node and
+# npm are installed; without them those tests skip (and fail on CI). No lock file is kept: npm's
+# record download addresses.
+node_modules/.installed: package.json
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		npm install --no-package-lock --no-audit --no-fund && \
+		rm -f node_modules/.package-lock.json && touch $@; \
+	else \
+		echo "node or npm not found: npm packages not installed (tests/clients/ need them)" >&2; \
+	fi
+
 install: $(VENV)/.installed
 
 run: install
@@ -25,7 +36,7 @@ run: install
 	echo "Open http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"; \
 	WEB_PORT=$(PORT) exec $(VENV)/bin/honcho -f Procfile start $$procs
 
-test: install
+test: install node_modules/.installed
 	$(PY) -m pytest tests
 # tests/js/: the browser modules' pure parts. The files are listed by the shell (every node
 # version takes file names), and none found fails the run rather than passing with 0 tests.
@@ -34,7 +45,7 @@ test: install
 
 # The whole pytest suite again, on a throwaway PostgreSQL cluster on loopback (as root it runs
 # as the `postgres` user). Fails without PostgreSQL, and on any test skipped for want of it.
-test-postgres: install
+test-postgres: install node_modules/.installed
 	$(PY) -m tests.run_on_postgres tests
 
 lint: install
