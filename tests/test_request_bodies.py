@@ -325,8 +325,7 @@ def test_a_refusal_before_any_view_is_in_the_apis_own_envelope(live_server, spoo
     assert task.status == 403
     assert task.json() == {
         "code": 403,
-        "msg": "Send an API key ('Authorization: Bearer ...') to send a request body over "
-        "64 KB.",
+        "msg": "Send an API key ('Authorization: Bearer ...') to send a request body over 64 KB.",
         "data": None,
     }
 

@@ -15,25 +15,12 @@ from PIL import Image as PILImage
 from playground.api import openai_views
 from playground.generations.models import Generation
 from tests.api.conftest import MODEL, client_for
+from tests.api.test_openai_images import mask_png, png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REQUEST_ID = re.compile(r"req_[0-9a-f]{32}")
 BLOCKED = {"moderation_stage": "input", "categories": ["blocklist"]}
-
-
-def png(size: tuple[int, int], color: Any = "red", mode: str = "RGB") -> bytes:
-    out = io.BytesIO()
-    PILImage.new(mode, size, color).save(out, "PNG")
-    return out.getvalue()
-
-
-def alpha_mask(size: tuple[int, int]) -> bytes:
-    mask = PILImage.new("RGBA", size, (0, 0, 0, 255))
-    mask.paste((0, 0, 0, 0), (10, 10, 60, 60))
-    out = io.BytesIO()
-    mask.save(out, "PNG")
-    return out.getvalue()
 
 
 def black_and_white_mask(size: tuple[int, int], fmt: str = "PNG", turn: int = 1) -> bytes:
@@ -219,7 +206,7 @@ def test_a_mask_of_another_size_is_refused_naming_both_sizes(live_server, secret
             model=MODEL,
             prompt="put a hat on it",
             image=("first.png", png((640, 480)), "image/png"),
-            mask=("mask.png", alpha_mask((320, 240)), "image/png"),
+            mask=("mask.png", mask_png((320, 240)), "image/png"),
         )
     error = error_of(raised)
     assert error["param"] == "mask" and error["type"] == "invalid_request_error"

@@ -205,7 +205,11 @@ def test_an_oversize_or_failed_fetch_is_refused(
 @pytest.mark.parametrize(
     ("input_urls", "mask_url", "msg_start"),
     [
-        (["ftp://example.com/a.png"], None, "input.input_urls[0]: Only http and https URLs are allowed"),
+        (
+            ["ftp://example.com/a.png"],
+            None,
+            "input.input_urls[0]: Only http and https URLs are allowed",
+        ),
         (["http://[::1/a.png"], None, "input.input_urls[0]: The URL is not valid"),
         (["data:text/plain;base64,aGVsbG8="], None, "input.input_urls[0]: a data URL must"),
         (["data:image/png,abc"], None, "input.input_urls[0]: a data URL must"),

@@ -8,12 +8,12 @@ import pytest
 from django.conf import settings as django_settings
 
 from playground.file_uploads.models import FileUpload
+from tests.api.test_task_inputs import noise_png
 from tests.file_uploads.uploads import (
     BASE64,
     assert_refused,
     data_url,
     jpeg,
-    noise_png,
     png,
     post_json,
     stored_files,

@@ -4,12 +4,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from playground.file_uploads.models import FileUpload
+from tests.api.test_task_inputs import noise_png
 from tests.file_uploads.uploads import (
     STREAM,
     assert_refused,
     auth,
     jpeg,
-    noise_png,
     png,
     post_json,
     stored_files,

@@ -7,8 +7,8 @@ import pytest
 
 from playground.api.models import AllowedFetchHost
 from playground.file_uploads.models import FileUpload
-from tests.api.test_task_inputs import PictureServer
-from tests.file_uploads.uploads import URL, assert_refused, noise_png, png, post_json, stored_files
+from tests.api.test_task_inputs import PictureServer, noise_png
+from tests.file_uploads.uploads import URL, assert_refused, png, post_json, stored_files
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,6 @@
 """Helpers for the File Upload API tests: pictures, requests, and Kie's answer shapes."""
 
 import base64
-import hashlib
 import io
 import json
 from pathlib import Path
@@ -24,16 +23,6 @@ def png(size: tuple[int, int] = (64, 48), color: str = "red") -> bytes:
 def jpeg(size: tuple[int, int] = (80, 60)) -> bytes:
     out = io.BytesIO()
     PILImage.new("RGB", size, "navy").save(out, "JPEG")
-    return out.getvalue()
-
-
-def noise_png(size: tuple[int, int]) -> bytes:
-    """A PNG that does not compress: its bytes grow with its pixels."""
-    picture = PILImage.frombytes(
-        "RGB", size, hashlib.shake_256(b"noise").digest(3 * size[0] * size[1])
-    )
-    out = io.BytesIO()
-    picture.save(out, "PNG")
     return out.getvalue()
 
 
