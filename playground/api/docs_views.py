@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import get_script_prefix
 from django.views.decorators.http import require_safe
 
+from playground.api.kie_inputs import alias_values
 from playground.api.openapi import catalog_values, document, route_exists
 from playground.catalog.models import ImageModel
 from playground.generations.code_samples import (
@@ -72,6 +73,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         "stream_curl": _stream_example(base_url, params),
         "models": models,
         "values": catalog_values(),
+        "kie": alias_values(),
         "has_task_api": route_exists("/api/v1/jobs/createTask"),
     }
     return render(request, "api/docs.html", context)

@@ -171,6 +171,7 @@ def test_the_api_page_renders_and_links_to_the_document(client, catalog, setting
     for state in ("waiting", "queuing", "generating", "success", "fail"):
         assert f"<code>{state}</code>" in page
     assert "Retry-After" in page
+    assert "<code>gpt-image-2-text-to-image</code>" in page and "/api/file-base64-upload" in page
     # Strict CSP: no inline script or style on the page.
     assert "<style" not in page and " style=" not in page
     assert re.search(r"<script(?![^>]*\bsrc=)", page) is None
