@@ -1,5 +1,6 @@
 """Shared fixtures: the offline stand-in over loopback HTTP, a provider pointing at it, users."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,11 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def stand_in() -> Iterator[OfflineImagesAPI]:
     # With /_control/*: the stand-in's own tests drive faults and read its log over HTTP.
     api = OfflineImagesAPI(port=0, log=False, enable_control=True).start()
-    yield api
+    # The bundled stand-in is the one on OFFLINE_API_PORT (the offline provider kind reaches
+    # no other address), here and in the worker processes tests start.
+    os.environ["OFFLINE_API_PORT"] = str(api.port)
+    with override_settings(OFFLINE_API_PORT=api.port):
+        yield api
     api.stop()
 
 

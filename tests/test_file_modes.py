@@ -37,6 +37,7 @@ from playground.providers.models import Provider
 from tests.jobs import make_job
 
 api = OfflineImagesAPI(log=False).start()
+settings.OFFLINE_API_PORT = api.port  # the bundled stand-in is the one on OFFLINE_API_PORT
 provider = Provider(name="Stand-in", kind=Provider.Kind.OFFLINE, base_url=api.base_url,
                     is_default=True)
 provider.set_api_key("sk-test-key-0123456789")

@@ -58,10 +58,9 @@ class ProviderForm(forms.ModelForm):
                 f"The {labels} changed: type the API key again, so the stored key is never "
                 "sent to an address it was not entered for.",
             )
-        base_url = data.get("base_url")
-        if base_url and data.get("kind") != Provider.Kind.OFFLINE:
+        if "base_url" in data:  # not when the field already failed its own checks
             try:
-                check_base_url(base_url)
+                check_base_url(data["base_url"], offline=data.get("kind") == Provider.Kind.OFFLINE)
             except PrivateAddress as error:
                 self.add_error("base_url", str(error))
         return data

@@ -22,7 +22,8 @@ import openai
 from django.conf import settings
 from django.db import connections
 
-from playground.providers.addresses import PrivateAddress, check_base_url
+from playground.core.outbound import GuardedTransport, PeerRule, RefusedUrl
+from playground.providers.addresses import PrivateAddress, check_base_url, peer_rule
 from playground.providers.errors import Outcome, UpstreamError, connection_error, error_from_status
 from playground.providers.models import Provider
 from playground.providers.secrets import KeyUnreadable
@@ -39,6 +40,9 @@ logger = logging.getLogger(__name__)
 WATCH_INTERVAL_SECONDS = 0.5
 CLOSE_WAIT_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 60.0
+# The most bytes one answer may bring: far above ten 4K images with their previews, and
+# still a bound on a provider that never stops sending.
+MAX_ANSWER_BYTES = 2 * 1024**3
 
 # (file name, bytes or an open binary file, MIME type), as the SDK takes them; open files are
 # streamed, so sixteen large references are never all in memory at once.
@@ -99,17 +103,29 @@ def tls_context() -> ssl.SSLContext:
 
 class _PerCallConnections(openai.DefaultHttpxClient):
     """Every request opens its own connection (none is kept idle for another call), and the
-    calling thread's CancelHandle learns its socket, so a cancel cuts that call only."""
+    calling thread's CancelHandle learns its socket, so a cancel cuts that call only.
 
-    def __init__(self) -> None:
+    The rules of every outbound request apply (playground/core/outbound.py): each connection
+    must reach an address `rule` allows, checked as it is made; redirects are never followed;
+    the SDK's timeout is one deadline for the whole attempt. No proxy from the environment:
+    the address connected to would be the proxy's, not the provider's."""
+
+    def __init__(self, rule: PeerRule) -> None:
         super().__init__(
-            verify=tls_context(),
-            # No cap: a cap below WORKER_CONCURRENCY would queue calls inside the pool.
-            limits=httpx2.Limits(max_connections=None, max_keepalive_connections=0),
+            transport=GuardedTransport(
+                peer_rule=rule,
+                max_bytes=MAX_ANSWER_BYTES,
+                verify=tls_context(),
+                # No cap: a cap below WORKER_CONCURRENCY would queue calls inside the pool.
+                limits=httpx2.Limits(max_connections=None, max_keepalive_connections=0),
+            ),
+            follow_redirects=False,
+            trust_env=False,
         )
 
     def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
         watch_connections(request.extensions)
+        kwargs["follow_redirects"] = False
         return super().send(request, **kwargs)
 
 
@@ -127,15 +143,14 @@ def checked_key(provider: Provider) -> str:
             f"The key of provider '{provider.name}' cannot be decrypted (SECRET_KEY changed). "
             "An admin needs to enter the key again in the admin console.",
         ) from None
-    if not provider.is_offline:
-        try:
-            check_base_url(provider.base_url)
-        except PrivateAddress as error:
-            raise UpstreamError(
-                Outcome.PRIVATE_ADDRESS,
-                f"The provider '{provider.name}' points at an address that is not allowed: "
-                f"{error} An admin needs to fix its base URL.",
-            ) from None
+    try:
+        check_base_url(provider.base_url, offline=provider.is_offline)
+    except PrivateAddress as error:
+        raise UpstreamError(
+            Outcome.PRIVATE_ADDRESS,
+            f"The provider '{provider.name}' points at an address that is not allowed: "
+            f"{error} An admin needs to fix its base URL.",
+        ) from None
     if not api_key:
         raise UpstreamError(
             Outcome.BAD_KEY,
@@ -149,7 +164,7 @@ def _new_client(provider: Provider, api_key: str) -> openai.OpenAI:
         "api_key": api_key,
         "max_retries": 0,  # retries are ours, so they honour cancellation and are counted
         "timeout": float(settings.UPSTREAM_TIMEOUT_SECONDS),
-        "http_client": _PerCallConnections(),
+        "http_client": _PerCallConnections(peer_rule(provider.is_offline, provider.base_url)),
     }
     if provider.kind == Provider.Kind.AZURE:
         return openai.AzureOpenAI(
@@ -299,9 +314,40 @@ def _arrived_copy(arrived: UpstreamResult) -> "UpstreamResult | None":
     )
 
 
+def _refused_in(exc: BaseException) -> RefusedUrl | None:
+    seen: BaseException | None = exc
+    for _ in range(5):  # the SDK may wrap it
+        if seen is None:
+            return None
+        if isinstance(seen, RefusedUrl):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _redirect_error(status: int, location: str) -> UpstreamError:
+    host = httpx2.URL(location).host if location else ""
+    return UpstreamError(
+        Outcome.PRIVATE_ADDRESS,
+        f"The provider answered with a redirect (HTTP {status}"
+        + (f" to '{host}'" if host else "")
+        + "), which is never followed. An admin needs to set its base URL to the address "
+        "that answers.",
+        status=status,
+    )
+
+
 def _as_upstream_error(exc: BaseException) -> BaseException:
     if isinstance(exc, UpstreamError):
         return exc
+    if (refused := _refused_in(exc)) is not None:
+        return UpstreamError(
+            Outcome.PRIVATE_ADDRESS,
+            f"The connection to the provider was refused: {refused} An admin needs to fix "
+            "its base URL.",
+        )
+    if isinstance(exc, openai.APIStatusError) and 300 <= exc.status_code < 400:
+        return _redirect_error(exc.status_code, exc.response.headers.get("location", ""))
     if isinstance(exc, openai.APIStatusError):
         body = exc.body if isinstance(exc.body, dict) else {"message": str(exc.body or "")}
         return error_from_status(exc.status_code, body, dict(exc.response.headers))
@@ -317,6 +363,10 @@ def _as_upstream_error(exc: BaseException) -> BaseException:
         ):
             return error_from_status(400, exc.body, {})
         return UpstreamError(Outcome.UPSTREAM_DOWN, f"The image service failed: {exc.message}")
+    if isinstance(exc, httpx2.TimeoutException):
+        return connection_error(timed_out=True)
+    if isinstance(exc, httpx2.HTTPError):  # e.g. an answer past MAX_ANSWER_BYTES
+        return connection_error(timed_out=False)
     return exc
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from playground.api import outbound
 from playground.api.models import AllowedFetchHost
 from playground.api.outbound import RefusedUrl, check_url, fetch, host_allowed_for_fetch, post_json
+from playground.core import outbound
 
 INTERNAL_URLS = [
     "http://127.0.0.1/hook",

@@ -143,13 +143,45 @@ def test_test_connection_reports_a_rejected_key(admin_client, upstream):
 
 
 @pytest.mark.django_db
-def test_test_connection_reports_an_unreachable_provider(admin_client):
+def test_test_connection_reports_an_unreachable_provider(admin_client, settings):
+    settings.API_ALLOW_PRIVATE_URLS = True  # the closed port is on loopback
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    gone = offline("Gone", f"http://127.0.0.1:{port}/v1")
+    gone = Provider(
+        name="Gone", kind=Provider.Kind.COMPATIBLE, base_url=f"http://127.0.0.1:{port}/v1"
+    )
+    gone.set_api_key(PLAIN)
+    gone.save()
     page = run_test_connection(admin_client, gone)
     assert "Gone: Could not reach the image service" in page
+
+
+@pytest.mark.django_db
+def test_an_offline_provider_elsewhere_than_the_stand_in_is_refused(admin_client, settings):
+    # A listener on loopback that is not the bundled stand-in never sees the typed key.
+    settings.API_ALLOW_PRIVATE_URLS = False
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        elsewhere = offline("Elsewhere", f"http://127.0.0.1:{port}/v1")
+        page = run_test_connection(admin_client, elsewhere)
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert "Elsewhere: The provider &#x27;Elsewhere&#x27; points at an address" in page
+    assert "bundled stand-in only" in page
+    form = ProviderForm(
+        data={
+            "name": "Other",
+            "kind": Provider.Kind.OFFLINE,
+            "base_url": f"http://127.0.0.1:{port}/v1",
+            "new_api_key": PLAIN,
+            "is_enabled": "on",
+        }
+    )
+    assert not form.is_valid() and "bundled stand-in only" in form.errors["base_url"][0]
 
 
 @pytest.mark.django_db

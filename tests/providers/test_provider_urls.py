@@ -97,16 +97,21 @@ def test_a_host_name_resolving_to_loopback_is_refused(db):
 
 
 def test_private_addresses_are_allowed_by_the_setting(db, settings):
-    settings.ALLOW_PRIVATE_PROVIDER_URLS = True
+    settings.API_ALLOW_PRIVATE_URLS = True
     form = ProviderForm(data=data(base_url="http://10.0.0.1/v1", new_api_key=PLAIN))
     assert form.is_valid(), form.errors
 
 
-def test_the_offline_stand_in_is_the_exception(db):
+def test_the_offline_stand_in_is_the_exception(db, settings):
+    settings.OFFLINE_API_PORT = 8001
     form = ProviderForm(
         data=data(kind=Provider.Kind.OFFLINE, base_url="http://127.0.0.1:8001/v1", new_api_key="k")
     )
     assert form.is_valid(), form.errors
+    other_port = data(
+        kind=Provider.Kind.OFFLINE, base_url="http://127.0.0.1:8002/v1", new_api_key="k"
+    )
+    assert "base_url" in ProviderForm(data=other_port).errors
 
 
 def test_a_public_host_is_accepted(stored, public_dns):

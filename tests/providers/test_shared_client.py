@@ -147,14 +147,14 @@ def test_a_cancel_cuts_a_stream_midway_and_keeps_the_images_that_arrived(provide
 def test_the_address_check_refuses_every_call_even_with_a_cached_client(
     db, upstream, settings, builds
 ):
-    settings.ALLOW_PRIVATE_PROVIDER_URLS = True
+    settings.API_ALLOW_PRIVATE_URLS = True
     provider = Provider.objects.create(
         name="Compatible", kind=Provider.Kind.COMPATIBLE, base_url=upstream.base_url
     )
     provider.set_api_key("sk-test-key-compatible-1")
     provider.save()
     assert len(call_images_api(provider, generation()).images) == 1
-    settings.ALLOW_PRIVATE_PROVIDER_URLS = False
+    settings.API_ALLOW_PRIVATE_URLS = False
     with pytest.raises(UpstreamError) as caught:
         call_images_api(provider, generation())
     assert caught.value.outcome == Outcome.PRIVATE_ADDRESS
