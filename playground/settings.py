@@ -76,8 +76,6 @@ PORT = env_int("PORT", 8000)
 OFFLINE_API_PORT = env_int("OFFLINE_API_PORT", PORT + 1)
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
-# Provider base URLs on private, loopback or link-local addresses are refused unless allowed.
-ALLOW_PRIVATE_PROVIDER_URLS = env_bool("ALLOW_PRIVATE_PROVIDER_URLS", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -289,9 +287,12 @@ API_WAIT_SECONDS = env_int("API_WAIT_SECONDS", 600)
 # Threads per web process shared by the requests that wait long (an API call waiting for its
 # job, a page following its jobs) for their brief database reads; see core/asgi_files.py.
 WEB_WAIT_THREADS = env_int("WEB_WAIT_THREADS", 4)
-# URLs the API is given (reference images to fetch, callbacks to post to) are refused when
-# they point at loopback, private or link-local addresses, unless this is set.
-API_ALLOW_PRIVATE_URLS = env_bool("API_ALLOW_PRIVATE_URLS", False)
+# Every request the server makes (reference images to fetch, callbacks to post to, calls to
+# providers) goes only to globally routable addresses, unless this is set; see
+# core/outbound.py. ALLOW_PRIVATE_PROVIDER_URLS, its former name for providers, is still read.
+API_ALLOW_PRIVATE_URLS = env_bool("API_ALLOW_PRIVATE_URLS", False) or env_bool(
+    "ALLOW_PRIVATE_PROVIDER_URLS", False
+)
 # A reference image fetched from a URL: the most bytes read, and how long the fetch may take.
 API_FETCH_MAX_BYTES = env_int("API_FETCH_MAX_BYTES", 20 * 1024 * 1024)
 API_FETCH_TIMEOUT_SECONDS = env_int("API_FETCH_TIMEOUT_SECONDS", 15)
@@ -315,6 +316,11 @@ for _rate_setting in (
 CALLBACK_TIMEOUT_SECONDS = env_int("CALLBACK_TIMEOUT_SECONDS", 15)
 CALLBACK_MAX_ATTEMPTS = env_int("CALLBACK_MAX_ATTEMPTS", 6)
 CALLBACK_RETRY_SECONDS = [10, 30, 120, 600, 1800, 3600]
+# Callback attempts one worker process makes at once, on threads of their own: a slow
+# receiver holds one of these, never one of the WORKER_CONCURRENCY job slots.
+CALLBACK_CONCURRENCY = env_int("CALLBACK_CONCURRENCY", 4)
+if CALLBACK_CONCURRENCY < 1:
+    raise ImproperlyConfigured(f"CALLBACK_CONCURRENCY ({CALLBACK_CONCURRENCY}) must be >= 1.")
 # Where workers on this machine listen for "a job was queued" (SQLite; PostgreSQL uses NOTIFY).
 WAKEUP_DIR = Path(env_str("WAKEUP_DIR", str(DATA_DIR / "run")))
 # On SIGTERM a worker stops claiming jobs and lets running ones finish for this long, then

@@ -251,17 +251,21 @@ def settle(delivery_id: int, attempt: int, started_at: datetime, outcome: Outcom
     return True
 
 
-def attempt_cut_short(delivery_id: int, attempt: int) -> None:
-    """The background task of an attempt failed around it: settle the attempt as an error
-    (tried again as usual), unless it was settled."""
+def attempt_cut_short(
+    delivery_id: int,
+    attempt: int,
+    error: str = "Something went wrong on our side during this attempt.",
+) -> None:
+    """The background task of an attempt failed around it, or its worker is stopping: settle
+    the attempt as an error (tried again as usual), unless it was settled."""
     started_at = (
         CallbackDelivery.objects.filter(pk=delivery_id, attempts=attempt)
         .values_list("sending_since", flat=True)
         .first()
     )
     if started_at is not None:
-        error = "Something went wrong on our side during this attempt."
-        settle(delivery_id, attempt, started_at, Outcome(error=error))
+        duration_ms = int((timezone.now() - started_at).total_seconds() * 1000)
+        settle(delivery_id, attempt, started_at, Outcome(error=error, duration_ms=duration_ms))
 
 
 def _interrupted_after() -> timedelta:

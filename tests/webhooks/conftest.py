@@ -126,3 +126,51 @@ def create_task(
             param={"model": FIELDS["model"], "callBackUrl": callback_url},
             base_url=base_url,
         )
+
+
+@dataclass
+class Trickler:
+    """A receiver that reads the callback, then answers one byte a second for a minute."""
+
+    url: str = ""
+    connections: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@pytest.fixture
+def trickler() -> Iterator[Trickler]:
+    import socket
+    import time
+
+    state = Trickler()
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n" + b"." * 60
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)  # the request (small: headers and a short body)
+            with state.lock:
+                state.connections += 1
+            for byte in answer:
+                if stop.wait(1.0):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return  # the sender gave up
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    state.url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    yield state
+    stop.set()
+    listener.close()
+    time.sleep(0)

@@ -2,6 +2,8 @@
 
 django-tasks-db's own `db_worker` runs one task at a time; an upstream image call can take
 minutes, so this runs the same claim-and-run steps of its Worker on a pool of threads.
+Task callbacks run on a small pool of their own (CALLBACK_CONCURRENCY): a receiver that
+answers slowly holds one of those threads until its attempt's deadline, never a job slot.
 """
 
 import ctypes
@@ -36,6 +38,7 @@ from playground.generations.runner import (
     claim_batch,
     fail_unexpectedly,
     giving_back,
+    requeue,
 )
 from playground.generations.tasks import run_generation
 from playground.generations.wakeup import WakeUps
@@ -46,14 +49,18 @@ from playground.webhooks.tasks import deliver_callback
 
 logger = logging.getLogger("playground.worker")
 
+CALLBACK_TASK_PATH = deliver_callback.module_path
+STOPPED_MID_ATTEMPT = "The attempt was cut short (its worker stopped)."
+
 RECOVERY_EVERY_SECONDS = 15.0
 RENDITIONS_LATE_AFTER = timedelta(minutes=2)
 RENDITIONS_PER_RECOVERY = 50
 # A database that does not answer is tried again after 0.5 s, 1 s, 2 s ... up to this.
 DATABASE_RETRY_SECONDS = 0.5
 DATABASE_RETRY_MAX_SECONDS = 10.0
-# After the grace period, how long running jobs get to go back to the queue before exit.
-GIVE_BACK_SECONDS = 10.0
+# After the grace period, how long running jobs get to go back to the queue by themselves;
+# those still running then are given back by the stopping worker, which exits at once.
+GIVE_BACK_SECONDS = 1.0
 # An idle worker polls less and less often, up to this (a queued job wakes it at once anyway).
 IDLE_POLL_MAX_SECONDS = 5.0
 # A full worker looks for a free slot (and whether it is stopping) at least this often.
@@ -61,13 +68,28 @@ FULL_WAIT_SECONDS = 1.0
 
 
 class PoolWorker(Worker):
-    def __init__(self, *, concurrency: int, grace_seconds: float, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        grace_seconds: float,
+        callback_concurrency: int = 1,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.concurrency = concurrency
+        self.callback_concurrency = callback_concurrency
         self.grace_seconds = grace_seconds
         self.busy = 0  # jobs running now
+        self.callbacks_busy = 0  # callback attempts being made now
+        # Tasks running now (jobs and callback attempts), by id: what a stop gives back.
+        self.running_tasks: dict[str, DBTaskResult] = {}
         self.slots_changed = threading.Condition()
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
+        self.callback_pool = ThreadPoolExecutor(
+            max_workers=callback_concurrency, thread_name_prefix="callback"
+        )
+        self.stop_requested_at: float | None = None
         self.next_recovery = 0.0
         self.database_failures = 0
         self.poll_seconds = self.interval
@@ -77,11 +99,12 @@ class PoolWorker(Worker):
         name = signal.strsignal(signum)
         if not self.running:
             # A second signal: do not wait any longer, hand the running jobs back now.
-            logger.warning("Received %s again: giving running jobs back to the queue.", name)
+            logger.warning("Received %s again: giving running jobs back to the queue now.", name)
             giving_back.set()
             return
+        self.stop_requested_at = time.monotonic()
         logger.warning(
-            "Received %s: no new jobs; running jobs get up to %.0f s to finish "
+            "Received %s: no new jobs; running jobs get up to %g s to finish "
             "(a second signal gives them back at once).",
             name,
             self.grace_seconds,
@@ -89,21 +112,37 @@ class PoolWorker(Worker):
         self.running = False
         self.wakeups.interrupted = True
 
-    def claim_ready(self, limit: int) -> list[DBTaskResult]:
-        """Claim up to `limit` ready tasks in one transaction, oldest (and most urgent) first.
+    def claim_ready(self, limit: int, callback_limit: int | None = None) -> list[DBTaskResult]:
+        """Claim up to `limit` ready jobs and `callback_limit` ready callback attempts (by
+        default as many as there are free callback threads) in one transaction, oldest (and
+        most urgent) first.
 
         A plain read comes first: on SQLite the claiming transaction takes the write lock as
         it begins, which an idle worker polling must not do. On PostgreSQL, rows another
         worker is claiming at the same moment are skipped, not waited for.
         """
+        if callback_limit is None:
+            callback_limit = self.callback_concurrency - self.callbacks_busy
         tasks = DBTaskResult.objects.ready().filter(
             backend_name=self.backend_name, queue_name__in=self.queue_names
         )
-        if not tasks.exists():
+        wanted = [
+            (kind, count)
+            for kind, count in (
+                (tasks.exclude(task_path=CALLBACK_TASK_PATH), limit),
+                (tasks.filter(task_path=CALLBACK_TASK_PATH), callback_limit),
+            )
+            if count > 0
+        ]
+        if not wanted or not (tasks if len(wanted) == 2 else wanted[0][0]).exists():
             return []
         try:
             with exclusive_transaction(tasks.db):
-                claimed = list(tasks.select_for_update(skip_locked=True)[:limit])
+                claimed = [
+                    task_result
+                    for kind, count in wanted
+                    for task_result in kind.select_for_update(skip_locked=True)[:count]
+                ]
                 self.mark_claimed(claimed)
                 # Their jobs marked running in the same transaction, not one write per thread.
                 started = claim_batch([i for i in map(_generation_id, claimed) if i is not None])
@@ -132,9 +171,14 @@ class PoolWorker(Worker):
                 task_result.worker_ids = worker_ids
 
     def start(self, task_result: DBTaskResult) -> None:
+        callback = _is_callback(task_result)
         with self.slots_changed:
-            self.busy += 1
-        self.pool.submit(self.run_pooled, task_result)
+            if callback:
+                self.callbacks_busy += 1
+            else:
+                self.busy += 1
+            self.running_tasks[str(task_result.id)] = task_result
+        (self.callback_pool if callback else self.pool).submit(self.run_pooled, task_result)
 
     def run_pooled(self, task_result: DBTaskResult) -> None:
         try:
@@ -144,7 +188,11 @@ class PoolWorker(Worker):
         finally:
             connections.close_all()  # back to the pool, or closed
             with self.slots_changed:
-                self.busy -= 1
+                if _is_callback(task_result):
+                    self.callbacks_busy -= 1
+                else:
+                    self.busy -= 1
+                self.running_tasks.pop(str(task_result.id), None)
                 self.slots_changed.notify_all()
 
     def job_failed(self, task_result: DBTaskResult, error: Exception) -> None:
@@ -159,10 +207,8 @@ class PoolWorker(Worker):
         )
         if generation_id is not None:
             fail_unexpectedly(generation_id)
-        elif task_result.task_path == deliver_callback.module_path:
-            args = (task_result.args_kwargs or {}).get("args") or []
-            if len(args) == 2 and all(isinstance(arg, int) for arg in args):
-                attempt_cut_short(*args)  # recorded as a failed attempt, tried again
+        elif (attempt := _callback_attempt(task_result)) is not None:
+            attempt_cut_short(*attempt)  # recorded as a failed attempt, tried again
 
     def recover_if_due(self) -> None:
         if time.monotonic() < self.next_recovery:
@@ -184,23 +230,33 @@ class PoolWorker(Worker):
                 # A fault of ours in recovery must not stop the worker running jobs.
                 logger.exception("recovering %s failed; will try again", what)
 
-    def free_slots(self) -> int:
-        """How many more jobs this worker can start, waiting a while for one when full."""
+    def free_slots(self) -> tuple[int, int]:
+        """How many more jobs and callback attempts this worker can start, waiting a while
+        for a job slot when those are full."""
         with self.slots_changed:
             if self.busy >= self.concurrency:
                 self.slots_changed.wait(FULL_WAIT_SECONDS)
-            return self.concurrency - self.busy
+            return (
+                self.concurrency - self.busy,
+                self.callback_concurrency - self.callbacks_busy,
+            )
 
     def run(self) -> None:
-        logger.info("Worker %s running up to %d jobs at once", self.worker_id, self.concurrency)
+        logger.info(
+            "Worker %s running up to %d jobs and %d callbacks at once",
+            self.worker_id,
+            self.concurrency,
+            self.callback_concurrency,
+        )
         while self.running:
             claimed: list[DBTaskResult] = []
-            free = 0
+            free = free_callbacks = 0
             try:
                 self.recover_if_due()
-                free = self.free_slots()
-                if free > 0:
-                    claimed = self.claim_ready(free)
+                self.wakeups.keep_listening()  # a lost LISTEN connection, busy or idle
+                free, free_callbacks = self.free_slots()
+                if free > 0 or free_callbacks > 0:
+                    claimed = self.claim_ready(free)  # and callbacks for free threads
                 self.database_failures = 0
             except DatabaseError as error:
                 self.wait_for_database(error)
@@ -210,23 +266,28 @@ class PoolWorker(Worker):
                     release_connection()  # the pool is small: jobs use it between polls
             for task_result in claimed:
                 self.start(task_result)
-            if free == 0 or len(claimed) == free:
-                continue  # full, or more may be ready: no waiting
-            self.wait_idle(claimed_some=bool(claimed))
+            callbacks = sum(map(_is_callback, claimed))
+            if free == 0 or len(claimed) - callbacks == free:
+                continue  # full, or more jobs may be ready: no waiting
+            if free_callbacks and callbacks == free_callbacks:
+                continue  # more callbacks may be ready
+            self.wait_idle(claimed_some=bool(claimed), callbacks_full=free_callbacks == 0)
         self.wakeups.close()
         self.stop_gracefully()
 
-    def wait_idle(self, claimed_some: bool) -> None:
+    def wait_idle(self, claimed_some: bool, callbacks_full: bool = False) -> None:
         """Wait for a wake-up or the next poll; each poll that finds nothing waits twice as
-        long as the last, up to IDLE_POLL_MAX_SECONDS. Work found starts over from --interval."""
+        long as the last, up to IDLE_POLL_MAX_SECONDS. Work found starts over from --interval.
+        With every callback thread busy, a freed one is looked for within FULL_WAIT_SECONDS."""
         if claimed_some:
             self.poll_seconds = self.interval
+        seconds = min(self.poll_seconds, FULL_WAIT_SECONDS) if callbacks_full else self.poll_seconds
         started = time.monotonic()
-        self.wakeups.wait(self.poll_seconds)
-        woken = time.monotonic() - started < self.poll_seconds
+        self.wakeups.wait(seconds)
+        woken = time.monotonic() - started < seconds
         if woken:
             self.poll_seconds = self.interval
-        else:
+        elif not callbacks_full:
             longer = min(IDLE_POLL_MAX_SECONDS, self.poll_seconds * 2)
             self.poll_seconds = max(self.interval, longer)
 
@@ -243,44 +304,102 @@ class PoolWorker(Worker):
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
     def stop_gracefully(self) -> None:
-        """Let running jobs finish within the grace period, then give the others back."""
+        """Let running jobs and callback attempts finish within the grace period (counted
+        from the signal), then give the others back; exit within GIVE_BACK_SECONDS after."""
         self.pool.shutdown(wait=False)
-        running = self.wait_for_jobs(self.grace_seconds, until_give_back=True)
+        self.callback_pool.shutdown(wait=False)
+        stopping_since = self.stop_requested_at or time.monotonic()
+        running = self.wait_for_tasks(stopping_since + self.grace_seconds, until_give_back=True)
         if running:
+            waited = time.monotonic() - stopping_since
+            if giving_back.is_set():
+                logger.warning(
+                    "A second signal after %.1f s: giving %d running jobs and callbacks back "
+                    "to the queue.",
+                    waited,
+                    running,
+                )
+            else:
+                logger.warning(
+                    "%d jobs and callbacks still running after %.1f s (grace period %g s): "
+                    "giving them back to the queue.",
+                    running,
+                    waited,
+                    self.grace_seconds,
+                )
+            giving_back.set()  # jobs stop waiting on the upstream and requeue themselves
+            running = self.wait_for_tasks(time.monotonic() + GIVE_BACK_SECONDS)
+        if running:
+            # Still on their way (a callback receiver answering, a call slow to stop): given
+            # back from here, and the process exits without waiting for their threads.
+            given = self.give_back_running()
             logger.warning(
-                "%d jobs still running after %.0f s: giving them back to the queue.",
+                "Worker %s stopped after %.1f s; %d jobs and callbacks did not stop by "
+                "themselves and were given back (%d could not be).",
+                self.worker_id,
+                time.monotonic() - stopping_since,
                 running,
-                self.grace_seconds,
+                running - given,
             )
-            giving_back.set()
-            running = self.wait_for_jobs(GIVE_BACK_SECONDS)
-        if running:
-            # A thread stuck beyond reach: exit anyway; recovery requeues what it held.
-            logger.error("%d jobs did not stop; exiting anyway.", running)
             logging.shutdown()
-            os._exit(1)
-        logger.info("Worker %s stopped.", self.worker_id)
+            os._exit(0 if given == running else 1)
+        logger.info(
+            "Worker %s stopped after %.1f s.", self.worker_id, time.monotonic() - stopping_since
+        )
 
-    def wait_for_jobs(self, seconds: float, until_give_back: bool = False) -> int:
-        """Wait until no job runs or the time is up; returns how many still run."""
-        deadline = time.monotonic() + seconds
+    def wait_for_tasks(self, deadline: float, until_give_back: bool = False) -> int:
+        """Wait until no job or callback runs or the deadline (time.monotonic()) passed;
+        returns how many still run."""
         with self.slots_changed:
-            while self.busy:
+            while self.busy + self.callbacks_busy:
                 if until_give_back and giving_back.is_set():
                     break  # a second signal cut the grace period short
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self.slots_changed.wait(min(0.1, left))
-            return self.busy
+            return self.busy + self.callbacks_busy
+
+    def give_back_running(self) -> int:
+        """Put the jobs still running back in the queue and record the callback attempts
+        still on their way as cut short (tried again as usual); returns how many were."""
+        with self.slots_changed:
+            running = list(self.running_tasks.values())
+        given = 0
+        for task_result in running:
+            try:
+                if (generation_id := _generation_id(task_result)) is not None:
+                    # Not if it settled meanwhile, or has images (those were billed already).
+                    requeue(generation_id, only_if={"worker": self.worker_id})
+                elif (attempt := _callback_attempt(task_result)) is not None:
+                    attempt_cut_short(*attempt, error=STOPPED_MID_ATTEMPT)
+                DBTaskResult.objects.filter(
+                    pk=task_result.pk, status=TaskResultStatus.RUNNING
+                ).update(
+                    status=TaskResultStatus.FAILED,
+                    finished_at=timezone.now(),
+                    exception_class_path="builtins.RuntimeError",
+                    traceback="Its worker stopped; given back to the queue.",
+                )
+                given += 1
+            except Exception as error:  # recovery takes it up: its heartbeat goes stale
+                logger.error("giving back task %s failed: %s", task_result.id, _one_line(error))
+        return given
 
 
 def pool_worker(
-    concurrency: int, grace_seconds: float, queue_names: list[str], interval: float
+    concurrency: int,
+    grace_seconds: float,
+    queue_names: list[str],
+    interval: float,
+    callback_concurrency: int | None = None,
 ) -> PoolWorker:
     """A worker of this process's identity claiming from the default task backend."""
+    if callback_concurrency is None:
+        callback_concurrency = settings.CALLBACK_CONCURRENCY
     return PoolWorker(
         concurrency=max(1, concurrency),
+        callback_concurrency=max(1, callback_concurrency),
         grace_seconds=max(0.0, grace_seconds),
         queue_names=queue_names,
         interval=interval,
@@ -367,6 +486,20 @@ def _generation_id(task_result: DBTaskResult) -> int | None:
         return None
     args = (task_result.args_kwargs or {}).get("args") or [None]
     return args[0] if isinstance(args[0], int) else None
+
+
+def _is_callback(task_result: DBTaskResult) -> bool:
+    return task_result.task_path == CALLBACK_TASK_PATH
+
+
+def _callback_attempt(task_result: DBTaskResult) -> tuple[int, int] | None:
+    """The (delivery id, attempt number) a deliver_callback task makes; None otherwise."""
+    if not _is_callback(task_result):
+        return None
+    args = (task_result.args_kwargs or {}).get("args") or []
+    if len(args) == 2 and all(isinstance(arg, int) for arg in args):
+        return args[0], args[1]
+    return None
 
 
 def _one_line(error: BaseException) -> str:
