@@ -64,3 +64,4 @@ bench: install
 	$(PY) bench/bench_open_pages.py
 	$(PY) bench/bench_gallery.py
 	$(PY) bench/bench_api.py
+	$(PY) bench/bench_callbacks.py
