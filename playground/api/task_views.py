@@ -73,15 +73,6 @@ def _method_not_allowed(request: HttpRequest, allowed: str) -> JsonResponse:
     return response
 
 
-def _authenticate(request: HttpRequest) -> ApiKey:
-    try:
-        return authenticate_api_request(request)
-    except ApiError as error:
-        if error.status in (401, 403):
-            error.param = "Authorization"
-        raise
-
-
 # -- the request body ----------------------------------------------------------------------
 
 
@@ -232,7 +223,7 @@ def create_task(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _method_not_allowed(request, "POST")
     try:
-        key = _authenticate(request)
+        key = authenticate_api_request(request, param="Authorization")
         rate = check_rate(key, "queue")  # before anything is read or written
     except ApiError as error:
         return kie_response(error)
@@ -276,7 +267,7 @@ def record_info(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed(request, "GET")
     try:
-        key = _authenticate(request)
+        key = authenticate_api_request(request, param="Authorization")
         rate = check_rate(key, "read")
         task_id = request.GET.get("taskId", "").strip()
         if not task_id:

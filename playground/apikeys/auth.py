@@ -122,10 +122,19 @@ def _note_use(key: ApiKey, address: str | None) -> None:
         key.last_used_at, key.last_used_ip = now, address
 
 
-def authenticate_api_request(request: HttpRequest) -> ApiKey:
+def authenticate_api_request(request: HttpRequest, *, param: str | None = None) -> ApiKey:
     """The key a request is made with; ApiKeyError (401 or 403) when it may not be used. Its
     spend caps are checked once, when a job is queued (queue_generation): a key at its cap
-    still reads the records and results it paid for."""
+    still reads the records and results it paid for. `param` names the field a refusal is
+    about (Kie's envelopes name the `Authorization` header)."""
+    try:
+        return _authenticated_key(request)
+    except ApiKeyError as error:
+        error.param = param
+        raise
+
+
+def _authenticated_key(request: HttpRequest) -> ApiKey:
     key = find_key(_bearer_token(request))
     if key is None:
         raise ApiKeyError(401, INVALID_KEY, code="invalid_api_key")

@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+
+from playground.core.stored_files import remove_after_commit, stored_files
 
 KEPT_FOR = timedelta(days=3)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24): 192 random bits
@@ -109,8 +111,4 @@ class FileUpload(models.Model):
 def _remove_file(sender: type[FileUpload], instance: FileUpload, **kwargs: Any) -> None:
     """However a row goes (expiry, the admin, its owner deleted), its file goes once the
     deletion has committed; deleting a file already gone does nothing."""
-    from playground.generations.deletion import remove_files, stored_files
-
-    files = stored_files(instance)
-    if files:
-        transaction.on_commit(lambda: remove_files(files), robust=True)
+    remove_after_commit(stored_files(instance))

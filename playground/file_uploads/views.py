@@ -34,7 +34,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from playground.api import outbound
 from playground.api.rate_limits import check_rate
-from playground.apikeys.auth import ApiKeyError, authenticate_api_request
+from playground.apikeys.auth import authenticate_api_request
 from playground.apikeys.models import ApiKey
 from playground.core.body_limits import megabytes
 from playground.core.errors import ApiError, invalid, kie_file_response, kie_response
@@ -52,23 +52,6 @@ DOWNLOAD_MAX_AGE_SECONDS = 600
 
 
 # -- common to every endpoint -----------------------------------------------------------------
-
-
-def _authenticate(request: HttpRequest) -> ApiKey:
-    try:
-        return authenticate_api_request(request)
-    except ApiKeyError as error:
-        if error.status == 429:  # a spend cap reached: Kie's 402, like credits run out
-            raise ApiError(
-                402, error.message, code="insufficient_quota", retry_after=error.retry_after
-            ) from error
-        raise ApiError(
-            error.status,
-            error.message,
-            param="Authorization",
-            code=error.code,
-            retry_after=error.retry_after,
-        ) from error
 
 
 def _method_not_allowed(
@@ -112,7 +95,7 @@ def _upload_view(
     if request.method != "POST":
         return _method_not_allowed(request, "POST", kie_file_response)
     try:
-        key = _authenticate(request)
+        key = authenticate_api_request(request, param="Authorization")
         rate = check_rate(key, "queue")  # before anything is read or written
         upload = receive(request, key)
     except ApiError as error:
@@ -263,7 +246,7 @@ def download(request: HttpRequest, token: str, name: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed(request, "GET")
     try:
-        key = _authenticate(request)
+        key = authenticate_api_request(request, param="Authorization")
         rate = check_rate(key, "read")
         upload = FileUpload.objects.owned_live(key.owner, token)
         if upload is None:

@@ -7,6 +7,8 @@ from django.db import models
 from playground.generations.models import Generation
 
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+THUMBNAIL_EDGE = 320  # the grid thumbnail's longer edge, in pixels
+THUMBNAIL_2X_EDGE = 512  # the same for high-density screens
 
 
 def original_path(instance: "Image", filename: str) -> str:
@@ -90,14 +92,10 @@ class Image(models.Model):
     @property
     def thumbnail_size(self) -> tuple[int, int]:
         """Width and height of the grid thumbnail, for the page's layout before it loads."""
-        from playground.gallery.storage import THUMBNAIL_EDGE  # storage imports this module
-
         return fitted_size(self.width, self.height, THUMBNAIL_EDGE)
 
     @property
     def thumbnail_2x_size(self) -> tuple[int, int]:
-        from playground.gallery.storage import THUMBNAIL_2X_EDGE
-
         return fitted_size(self.width, self.height, THUMBNAIL_2X_EDGE)
 
     @property

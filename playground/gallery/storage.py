@@ -10,14 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from playground.gallery.models import Image
+from playground.core.stored_files import remove_files, stored_files
+from playground.gallery.models import THUMBNAIL_2X_EDGE, THUMBNAIL_EDGE, Image
 from playground.generations.models import Generation, JobDeleted
 
 # Grid cells are 160-250 CSS pixels wide: 320 px covers them on ordinary screens and 512 px on
 # dense ones (srcset picks). At these qualities a 24-image page of photos stays well under 1 MB.
-THUMBNAIL_EDGE = 320
 THUMBNAIL_QUALITY = 75
-THUMBNAIL_2X_EDGE = 512
 THUMBNAIL_2X_QUALITY = 60  # shown at half its pixel size: artefacts are half as visible
 THUMBNAIL_METHOD = 2  # WebP effort: made while the job settles; 4 saves only ~4 % here
 DISPLAY_EDGE = 1024  # large enough for a result panel on a wide screen, a fraction of a PNG
@@ -210,8 +209,6 @@ def _save_rendition_files(image: Image, made: Renditions) -> None:
 
 
 def _delete_rendition_files(image: Image) -> None:
-    from playground.generations.deletion import remove_files
-
     fields = (image.thumbnail, image.thumbnail_2x, image.display)
     remove_files([(field.storage, field.name) for field in fields if field.name])
     for field in fields:
@@ -232,13 +229,4 @@ def _lock_live_job(generation_id: int) -> None:
 
 def delete_files(image: Image) -> None:
     """Delete the files of an image that was never recorded (every file field); logs failures."""
-    from playground.generations.deletion import remove_files, stored_files
-
     remove_files(stored_files(image))
-
-
-def delete_image(image: Image) -> None:
-    """Delete the row, its previews and, once that has committed, their files."""
-    from playground.generations.deletion import delete_images
-
-    delete_images([image])

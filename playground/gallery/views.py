@@ -24,7 +24,8 @@ from playground.gallery.archive import ZipResponse, zip_of
 from playground.gallery.filters import GalleryFilterForm, apply_filters
 from playground.gallery.models import Image
 from playground.gallery.pages import keyset_page, parse_cursor
-from playground.gallery.storage import delete_image, thumbnail_of_original
+from playground.gallery.storage import thumbnail_of_original
+from playground.generations.deletion import delete_images
 
 PAGE_SIZE = 24
 MAX_SELECTION = 500  # images one bulk action takes; a page holds 24
@@ -192,8 +193,7 @@ def gallery_delete(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(back)
     if request.method == "GET":
         return render(request, "gallery/bulk_delete.html", {"images": images, "next": back})
-    for image in images:
-        delete_image(image)
+    delete_images(images)
     count = len(images)
     messages.success(request, f"{count} image{'s' if count != 1 else ''} deleted.")
     return HttpResponseRedirect(back)
@@ -262,6 +262,6 @@ def image_delete(request: HttpRequest, pk: int) -> HttpResponse:
     image = _get_image_for_user(request, pk)
     if request.method == "GET":
         return render(request, "gallery/confirm_delete.html", {"image": image})
-    delete_image(image)
+    delete_images([image])
     messages.success(request, "The image was deleted.")
     return redirect("gallery")

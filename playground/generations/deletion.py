@@ -17,42 +17,19 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.files.storage import Storage
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from playground.core.stored_files import (
+    StoredFile,
+    remove_after_commit,
+    stored_files,
+)
 from playground.gallery.models import Image
 from playground.generations.models import Generation, GenerationInput, Preview
 from playground.inputs.models import InputFile
 
 logger = logging.getLogger(__name__)
-
-StoredFile = tuple[Storage, str]
-
-
-def stored_files(instance: models.Model) -> list[StoredFile]:
-    """Every file a row holds, from each of its file fields (renditions added later included)."""
-    found = []
-    for field in instance._meta.concrete_fields:
-        if isinstance(field, models.FileField):
-            field_file = getattr(instance, field.attname)
-            if field_file.name:
-                found.append((field_file.storage, field_file.name))
-    return found
-
-
-def remove_files(files: Iterable[StoredFile]) -> None:
-    """Delete files now; one that cannot be deleted is logged and the others still go."""
-    for storage, name in files:
-        try:
-            storage.delete(name)
-        except Exception:
-            logger.warning("could not delete the stored file %s", name, exc_info=True)
-
-
-def _remove_after_commit(files: list[StoredFile]) -> None:
-    if files:
-        transaction.on_commit(lambda: remove_files(files), robust=True)
 
 
 def delete_images(images: Iterable[Image]) -> None:
@@ -72,7 +49,7 @@ def delete_images(images: Iterable[Image]) -> None:
         files = [file for row in [*rows, *previews] for file in stored_files(row)]
         Preview.objects.filter(pk__in=[preview.pk for preview in previews]).delete()
         Image.objects.filter(pk__in=[row.pk for row in rows]).delete()
-        _remove_after_commit(files)
+        remove_after_commit(files)
 
 
 def delete_job(job: Generation) -> None:
@@ -106,7 +83,7 @@ def delete_job(job: Generation) -> None:
             deleted_at=timezone.now(), prompt="", mask=None, notices=[]
         )
         files += _release_inputs(inputs)
-        _remove_after_commit(files)
+        remove_after_commit(files)
 
 
 def _release_inputs(pks: set[Any]) -> list[StoredFile]:

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 
+from playground.generations.signals import job_cancelled
 from playground.providers.models import Provider
 
 
@@ -154,12 +155,7 @@ class Generation(models.Model):
         )
         self.refresh_from_db()
         if changed:
-            from playground.generations.push import job_changed  # push imports this module
-            from playground.webhooks.delivery import schedule_after_job  # so does this
-
-            job_changed(self.pk)
-            pk = self.pk
-            transaction.on_commit(lambda: schedule_after_job(pk))  # a task's callback, if any
+            job_cancelled.send(sender=Generation, generation_id=self.pk)
         return bool(changed)
 
 

@@ -18,9 +18,9 @@ from django.urls import reverse
 from PIL import Image as PILImage
 
 from playground.gallery.models import Image
-from playground.gallery.storage import delete_image, store_image
+from playground.gallery.storage import store_image
 from playground.generations import deletion, runner
-from playground.generations.deletion import delete_job
+from playground.generations.deletion import delete_images, delete_job
 from playground.generations.models import Generation, JobDeleted, Preview
 from playground.generations.runner import run_generation_job
 from playground.inputs.models import InputFile
@@ -322,7 +322,7 @@ def test_deleting_images_never_changes_spend(logged_in, alice):
     by_model = [(m.model, m.usd, m.jobs) for m in spend_by_model(alice, *period)]
 
     for image in job.images.all():
-        delete_image(image)
+        delete_images([image])
 
     # The job stays, with its cost: its images were paid for.
     assert Generation.objects.get(pk=job.pk).actual_usd == job.actual_usd
